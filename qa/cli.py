@@ -1,0 +1,114 @@
+"""The `qa` command: ingest, ask, serve."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import logging
+import sys
+import textwrap
+from pathlib import Path
+
+from .errors import QAError
+from .settings import Settings
+
+USER_ERROR = 2
+
+
+def _print_answer(answer: object) -> None:
+    from .answer import Answer
+
+    assert isinstance(answer, Answer)
+    print(textwrap.fill(answer.text, width=100))
+    if answer.abstained:
+        if answer.related:
+            print("\nRelated (closest paragraphs, not evidence):")
+            for c in answer.related:
+                print(f"  - {c.source} ¶{c.paragraph}: {textwrap.shorten(c.text, 90)}")
+        return
+    print()
+    for c in answer.citations:
+        print(f"[{c.n}] {c.source}, paragraph {c.paragraph} (score {c.score:.2f})")
+        print(textwrap.indent(textwrap.fill(c.text, width=96), "    "))
+    for note in answer.notes:
+        print(f"\nNote: {note}")
+
+
+def cmd_ingest(args: argparse.Namespace, settings: Settings) -> int:
+    from .ingest import ingest
+
+    def warn(msg: str) -> None:
+        print(f"warning: {msg}", file=sys.stderr)
+
+    paths = [Path(p) for p in args.paths] or [settings.seeds_dir]
+    report = ingest(paths, settings, quiet=args.quiet or args.json, rebuild=args.rebuild, warn=warn)
+    if args.json:
+        print(json.dumps(report.as_dict()))
+    elif not args.quiet:
+        print(
+            f"{report.files} files: {report.added} paragraphs added, {report.updated} updated, "
+            f"{report.unchanged} unchanged, {report.removed} removed "
+            f"({report.embedded} embedded); {report.paragraphs} in the index; "
+            f"{report.seconds:.1f} s"
+        )
+    return 0
+
+
+def cmd_ask(args: argparse.Namespace, settings: Settings) -> int:
+    from .service import ask
+
+    answer = ask(args.question, settings=settings)
+    if args.json:
+        out = answer.as_dict()
+        print(json.dumps({k: out[k] for k in (
+            "question", "answer", "abstained", "citations", "related", "notes", "timings_ms"
+        )}, ensure_ascii=False))  # fmt: skip
+    else:
+        _print_answer(answer)
+    return 0
+
+
+def cmd_serve(args: argparse.Namespace, settings: Settings) -> int:
+    sys.path.insert(0, str(Path.cwd()))
+    from app import main as serve
+
+    serve(settings)
+    return 0
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="qa", description=__doc__)
+    parser.add_argument("--index", help="index folder (default: QA_INDEX_DIR or index/)")
+    sub = parser.add_subparsers(dest="command", required=True)
+
+    p = sub.add_parser("ingest", help="add or update articles (default: seeds/)")
+    p.add_argument("paths", nargs="*", help="article files or folders")
+    p.add_argument("--json", action="store_true", help="print counts as JSON (last line)")
+    p.add_argument("--quiet", action="store_true", help="no progress bar or summary")
+    p.add_argument("--rebuild", action="store_true", help="drop the index and embed everything")
+    p.set_defaults(func=cmd_ingest)
+
+    p = sub.add_parser("ask", help="ask a question about the articles")
+    p.add_argument("question")
+    p.add_argument("--json", action="store_true", help="print the answer as JSON")
+    p.set_defaults(func=cmd_ask)
+
+    p = sub.add_parser("serve", help="start the chat page")
+    p.set_defaults(func=cmd_serve)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    logging.basicConfig(level=logging.WARNING, format="%(levelname)s: %(message)s")
+    args = build_parser().parse_args(argv)
+    settings = Settings.from_env()
+    if args.index:
+        settings = settings.with_(index_dir=Path(args.index))
+    try:
+        return int(args.func(args, settings))
+    except QAError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return USER_ERROR
+    except KeyboardInterrupt:
+        print("interrupted", file=sys.stderr)
+        return 130

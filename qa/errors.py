@@ -1,0 +1,21 @@
+"""Errors a user can act on: the message says what happened and what to do."""
+
+
+class QAError(Exception):
+    """Shown to the user as is (CLI exit code 2, a message in the chat page)."""
+
+
+class QuestionError(QAError):
+    pass
+
+
+class IndexMissingError(QAError):
+    pass
+
+
+class IndexModelError(QAError):
+    pass
+
+
+class IndexCorruptError(QAError):
+    pass

@@ -1,0 +1,197 @@
+"""Add or update articles: embed only paragraphs whose text is new, drop what left disk.
+
+A stored paragraph's id is (file path, paragraph number, content hash). Re-reading a
+folder compares ids: unchanged ids are skipped, new ids reuse a stored vector when the
+same text is already embedded (a paragraph that only moved), and ids whose file or
+paragraph is gone are deleted from Chroma and from the word index alike.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+import os
+import sys
+import time
+from collections.abc import Callable
+from dataclasses import asdict, dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+from llama_index.core.schema import MetadataMode, TextNode
+
+from .articles import Article, ArticleError, Paragraph, find_articles, read_article
+from .embedding import get_embedder
+from .settings import Settings
+from .store import Store, reset
+
+log = logging.getLogger(__name__)
+
+EMBED_CHUNK = 256  # paragraphs per embedding call: progress updates without losing speed
+
+
+@dataclass
+class IngestReport:
+    files: int = 0
+    added: int = 0
+    updated: int = 0
+    unchanged: int = 0
+    removed: int = 0
+    paragraphs: int = 0
+    seconds: float = 0.0
+    embedded: int = 0
+    skipped: list[str] = field(default_factory=list)
+
+    def as_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+
+def _short_hash(text: str, n: int = 12) -> str:
+    return hashlib.sha256(text.encode("utf-8")).hexdigest()[:n]
+
+
+def node_id(path: str, number: int, content_hash: str) -> str:
+    return f"{_short_hash(path, 10)}:{Path(path).name}#{number}@{content_hash[:16]}"
+
+
+def _vector_key(meta: dict[str, Any]) -> tuple[str, str]:
+    """Two paragraphs share a vector when their embedded text (heading + text) is equal."""
+    return str(meta.get("content_hash")), str(meta.get("heading", ""))
+
+
+def make_node(article: Article, paragraph: Paragraph, path: str, folder: str) -> TextNode:
+    metadata: dict[str, Any] = {
+        "source": article.source,
+        "paragraph": paragraph.number,
+        "title": article.title,
+        "path": path,
+        "folder": folder,
+        "content_hash": paragraph.content_hash,
+        "added": datetime.now(UTC).isoformat(timespec="seconds"),
+    }
+    if paragraph.heading:
+        metadata["heading"] = paragraph.heading
+    hidden = [k for k in metadata if k != "heading"]
+    return TextNode(
+        id_=node_id(path, paragraph.number, paragraph.content_hash),
+        text=paragraph.text,
+        metadata=metadata,
+        excluded_embed_metadata_keys=hidden,
+        excluded_llm_metadata_keys=hidden,
+        metadata_template="{value}",
+    )
+
+
+def _progress(total: int, quiet: bool) -> Any:
+    if quiet or not sys.stderr.isatty() or total < 64:
+        return None
+    from tqdm import tqdm
+
+    return tqdm(total=total, desc="embedding", unit="para", file=sys.stderr)
+
+
+def ingest(
+    paths: list[Path] | None = None,
+    settings: Settings | None = None,
+    *,
+    quiet: bool = False,
+    rebuild: bool = False,
+    warn: Callable[[str], None] | None = None,
+) -> IngestReport:
+    settings = settings or Settings.from_env()
+    warn = warn or (lambda msg: log.warning("%s", msg))
+    started = time.perf_counter()
+    paths = paths or [settings.seeds_dir]
+    if rebuild:
+        reset(settings)
+    store = Store(settings, create=True)
+    report = IngestReport()
+
+    files, warnings = find_articles(paths)
+    articles: list[Article] = []
+    for path in files:
+        try:
+            articles.append(read_article(path))
+        except (ArticleError, OSError) as exc:
+            warnings.append(str(exc))
+    for msg in warnings:
+        warn(msg)
+    report.skipped = warnings
+    report.files = len(articles)
+
+    # What should be stored for the files and folders we were given.
+    wanted: dict[str, TextNode] = {}
+    read_paths = {str(a.path.resolve()) for a in articles}
+    skipped_paths = {str(p.resolve()) for p in files} - read_paths
+    folders = {str(p.resolve()) for p in paths if p.is_dir()}
+    for article in articles:
+        article_path = str(article.path.resolve())
+        folder = str(article.path.resolve().parent)
+        for paragraph in article.evidence:
+            node = make_node(article, paragraph, article_path, folder)
+            wanted[node.node_id] = node
+
+    # What is stored now, for those same files and folders.
+    stored: dict[str, dict[str, Any]] = {}
+    hash_to_id: dict[tuple[str, str], str] = {}
+    for row in store.records():
+        meta = row["metadata"] or {}
+        hash_to_id.setdefault(_vector_key(meta), row["id"])
+        stored_path = str(meta.get("path", ""))
+        # A file that is now unreadable keeps its old paragraphs: bad input loses nothing.
+        in_scope = stored_path in read_paths or (
+            any(stored_path.startswith(f + os.sep) for f in folders)
+            and stored_path not in skipped_paths
+        )
+        if in_scope:
+            stored[row["id"]] = meta
+
+    def position(meta: dict[str, Any]) -> tuple[str, int]:
+        return str(meta["path"]), int(meta["paragraph"])
+
+    old_positions = {position(m) for m in stored.values()}
+    new_positions = {position(n.metadata) for n in wanted.values()}
+    to_add = [n for i, n in wanted.items() if i not in stored]
+    to_delete = [i for i in stored if i not in wanted]
+    report.unchanged = len(wanted) - len(to_add)
+    report.updated = sum(1 for n in to_add if position(n.metadata) in old_positions)
+    report.added = len(to_add) - report.updated
+    report.removed = len(old_positions - new_positions)
+
+    # Reuse vectors for text that is already embedded; embed the rest.
+    reuse = {n.node_id: hash_to_id[_vector_key(n.metadata)] for n in to_add
+             if _vector_key(n.metadata) in hash_to_id}  # fmt: skip
+    if reuse:
+        vectors = store.embeddings(sorted(set(reuse.values())))
+        for node in to_add:
+            if node.node_id in reuse and reuse[node.node_id] in vectors:
+                node.embedding = vectors[reuse[node.node_id]].tolist()
+    fresh = [n for n in to_add if n.embedding is None]
+    report.embedded = len(fresh)
+    if fresh:
+        embedder = get_embedder(settings.embed_model)
+        bar = _progress(len(fresh), quiet)
+        # Longest first keeps similar lengths in a batch (less padding) and shows
+        # the slow part of the bar first.
+        order = sorted(fresh, key=lambda n: -len(n.text))
+        for start in range(0, len(order), EMBED_CHUNK):
+            chunk = order[start : start + EMBED_CHUNK]
+            texts = [n.get_content(metadata_mode=MetadataMode.EMBED) for n in chunk]
+            for node, vector in zip(chunk, embedder.embed_passages(texts), strict=False):
+                node.embedding = vector.tolist()
+            if bar is not None:
+                bar.update(len(chunk))
+        if bar is not None:
+            bar.close()
+
+    # Add before deleting: an interrupted run leaves extra rows, never missing ones.
+    if to_add:
+        store.add(to_add)
+    if to_delete:
+        store.delete(to_delete)
+    if to_add or to_delete or not store.lexical_dir.exists():
+        store.rebuild_lexical()
+    report.paragraphs = store.count()
+    report.seconds = round(time.perf_counter() - started, 3)
+    return report

@@ -1,0 +1,218 @@
+"""Where paragraphs live: a Chroma collection (cosine space) for vectors and a BM25
+index beside it for words, both holding the same paragraph ids."""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+import shutil
+import threading
+from collections.abc import Iterable, Iterator
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+from llama_index.core.schema import BaseNode, TextNode
+from llama_index.core.vector_stores.utils import metadata_dict_to_node
+from llama_index.retrievers.bm25 import BM25Retriever
+from llama_index.vector_stores.chroma import ChromaVectorStore
+
+from .errors import IndexCorruptError, IndexMissingError, IndexModelError
+from .settings import Settings
+
+logging.getLogger("bm25s").setLevel(logging.WARNING)
+
+COLLECTION = "paragraphs"
+LEXICAL_DIR = "lexical"
+WRITE_BATCH = 1000  # well below Chroma's maximum batch size (5461 here); checked at run time
+READ_PAGE = 5000
+REBUILD_HINT = "Rebuild it with `qa ingest --rebuild`"
+
+
+def _chroma_settings() -> Any:
+    from chromadb.config import Settings as ChromaSettings
+
+    return ChromaSettings(anonymized_telemetry=False, allow_reset=False)
+
+
+def _open_client(settings: Settings, create: bool) -> Any:
+    import chromadb
+
+    if settings.chroma_host:
+        return chromadb.HttpClient(
+            host=settings.chroma_host, port=settings.chroma_port, settings=_chroma_settings()
+        )
+    index_dir = settings.index_dir
+    if not create and not (index_dir / "chroma.sqlite3").exists():
+        raise IndexMissingError(
+            f"No index at {index_dir}/. Run `qa ingest` first (it reads seeds/ by default)."
+        )
+    index_dir.mkdir(parents=True, exist_ok=True)
+    try:
+        return chromadb.PersistentClient(path=str(index_dir), settings=_chroma_settings())
+    except Exception as exc:  # chromadb raises many types for a damaged store
+        raise IndexCorruptError(
+            f"The index at {index_dir}/ could not be opened ({type(exc).__name__}: {exc}). "
+            f"{REBUILD_HINT}."
+        ) from None
+
+
+class Store:
+    def __init__(self, settings: Settings, create: bool = False) -> None:
+        self.settings = settings
+        self.client = _open_client(settings, create)
+        self._lexical: BM25Retriever | None = None
+        self._lexical_stamp: float | None = None
+        self._lock = threading.Lock()
+        try:
+            if create:
+                self.collection = self.client.get_or_create_collection(
+                    COLLECTION,
+                    metadata={"hnsw:space": "cosine", "embed_model": settings.embed_model},
+                    embedding_function=None,
+                )
+            else:
+                self.collection = self.client.get_collection(COLLECTION, embedding_function=None)
+        except Exception as exc:
+            if "does not exist" in str(exc) or "NotFound" in type(exc).__name__:
+                raise IndexMissingError(
+                    f"The index at {self.where} has no articles. Run `qa ingest` first."
+                ) from None
+            raise IndexCorruptError(
+                f"The index at {self.where} could not be read ({type(exc).__name__}: {exc}). "
+                f"{REBUILD_HINT}."
+            ) from None
+        built_with = (self.collection.metadata or {}).get("embed_model")
+        if built_with != settings.embed_model:
+            raise IndexModelError(
+                f"The index at {self.where} was built with the embedding model "
+                f"{built_with!r}, but {settings.embed_model!r} is configured. "
+                f"{REBUILD_HINT}, or set QA_EMBED_MODEL={built_with}."
+            )
+        self.vector_store = ChromaVectorStore(chroma_collection=self.collection)
+
+    @property
+    def where(self) -> str:
+        s = self.settings
+        return f"{s.chroma_host}:{s.chroma_port}" if s.chroma_host else f"{s.index_dir}/"
+
+    @property
+    def lexical_dir(self) -> Path:
+        return self.settings.index_dir / LEXICAL_DIR
+
+    # --- reading -------------------------------------------------------------------
+
+    def count(self) -> int:
+        return int(self.collection.count())
+
+    def records(self, include: Iterable[str] = ("metadatas",)) -> Iterator[dict[str, Any]]:
+        """Every stored paragraph, a page at a time: {"id", "metadata", ...}."""
+        include = list(include)
+        offset = 0
+        while True:
+            page = self.collection.get(limit=READ_PAGE, offset=offset, include=include)
+            ids = page["ids"]
+            for i, id_ in enumerate(ids):
+                row: dict[str, Any] = {"id": id_}
+                if "metadatas" in include:
+                    row["metadata"] = page["metadatas"][i]
+                if "documents" in include:
+                    row["document"] = page["documents"][i]
+                yield row
+            if len(ids) < READ_PAGE:
+                return
+            offset += READ_PAGE
+
+    def embeddings(self, ids: list[str]) -> dict[str, np.ndarray]:
+        out: dict[str, np.ndarray] = {}
+        for start in range(0, len(ids), READ_PAGE):
+            page = self.collection.get(ids=ids[start : start + READ_PAGE], include=["embeddings"])
+            for id_, emb in zip(page["ids"], page["embeddings"], strict=False):
+                out[id_] = np.asarray(emb, dtype=np.float32)
+        return out
+
+    def nodes(self) -> list[BaseNode]:
+        nodes: list[BaseNode] = []
+        for row in self.records(include=("metadatas", "documents")):
+            node = metadata_dict_to_node(row["metadata"], text=row["document"])
+            nodes.append(node)
+        return nodes
+
+    # --- writing -------------------------------------------------------------------
+
+    def _batch(self) -> int:
+        try:
+            return min(WRITE_BATCH, int(self.client.get_max_batch_size()))
+        except Exception:
+            return WRITE_BATCH
+
+    def add(self, nodes: list[TextNode]) -> None:
+        size = self._batch()
+        for start in range(0, len(nodes), size):
+            self.vector_store.add(nodes[start : start + size])  # type: ignore[arg-type]
+
+    def delete(self, ids: list[str]) -> None:
+        size = self._batch()
+        for start in range(0, len(ids), size):
+            self.collection.delete(ids=ids[start : start + size])
+
+    # --- the lexical index ------------------------------------------------------------
+
+    def rebuild_lexical(self) -> None:
+        """BM25 over exactly the paragraphs in Chroma, written beside it."""
+        nodes = self.nodes()
+        target = self.lexical_dir
+        tmp = target.with_name(LEXICAL_DIR + ".tmp")
+        shutil.rmtree(tmp, ignore_errors=True)
+        if nodes:
+            retriever = BM25Retriever.from_defaults(
+                nodes=nodes, similarity_top_k=min(len(nodes), 50), language="en"
+            )
+            tmp.mkdir(parents=True)
+            retriever.persist(str(tmp))
+        shutil.rmtree(target, ignore_errors=True)
+        if nodes:
+            tmp.rename(target)
+        self._lexical = None
+
+    def lexical(self) -> BM25Retriever | None:
+        """The persisted BM25 index, reloaded when an ingest (here or in another
+        process) has replaced it."""
+        marker = self.lexical_dir / "retriever.json"
+        with self._lock:
+            try:
+                stamp = marker.stat().st_mtime
+            except FileNotFoundError:
+                self._lexical = None
+                return None
+            if self._lexical is None or stamp != self._lexical_stamp:
+                try:
+                    self._lexical = BM25Retriever.from_persist_dir(
+                        str(self.lexical_dir), show_progress=False
+                    )
+                except Exception as exc:
+                    raise IndexCorruptError(
+                        f"The word index at {self.lexical_dir}/ could not be read "
+                        f"({type(exc).__name__}). {REBUILD_HINT}."
+                    ) from None
+                self._lexical_stamp = stamp
+            return self._lexical
+
+
+def reset(settings: Settings) -> None:
+    """Drop every stored paragraph (for `qa ingest --rebuild`)."""
+    if settings.chroma_host:
+        client = _open_client(settings, create=True)
+        with contextlib.suppress(Exception):
+            client.delete_collection(COLLECTION)
+        shutil.rmtree(settings.index_dir / LEXICAL_DIR, ignore_errors=True)
+        return
+    index_dir = settings.index_dir
+    if index_dir.exists():
+        for child in index_dir.iterdir():
+            if child.name == "README.md":
+                continue
+            if child.is_dir():
+                shutil.rmtree(child)
+            else:
+                child.unlink()

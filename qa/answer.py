@@ -24,7 +24,7 @@ W_SENTENCE, W_PARAGRAPH, W_COVER, W_COVER_PARA, W_TYPE = 0.45, 0.0, 0.30, 0.10, 
 # Confidence = score minus penalties for missing what the question asks for: an amount
 # for "how much", a year the question names.
 TYPE_MISSING_PENALTY, NUMBER_MISSING_PENALTY = 0.2, 0.4
-ABSTAIN_BELOW = 0.33
+ABSTAIN_BELOW = 0.34
 SECOND_WITHIN = 0.06  # a second sentence is quoted only if nearly as good and adds words
 CANDIDATE_PARAGRAPHS = 6
 

@@ -60,7 +60,8 @@ _BLANK_LINE = re.compile(r"\n[ \t\f\v\u00a0\u200b]*\n")
 def split_blocks(text: str) -> list[str]:
     """Blocks between blank lines, each stripped of surrounding whitespace."""
     text = text.replace("\r\n", "\n").replace("\r", "\n")
-    return [b.strip() for b in _BLANK_LINE.split(text) if b.strip()]
+    # A block that is only zero-width spaces is blank too (str.strip keeps them).
+    return [b.strip() for b in _BLANK_LINE.split(text) if b.replace("\u200b", "").strip()]
 
 
 # --- boilerplate -------------------------------------------------------------------
@@ -89,10 +90,11 @@ _DISCLAIMER = re.compile(
     r"reposting this article)",
     re.IGNORECASE,
 )
+# The name must be capitalised: "I am told the writing..." in a quote is not a bio.
 _BIO = re.compile(
-    r"^(i'm|i am|i’m)\s+[A-Z][\w.'’-]+(\s+[A-Z][\w.'’-]+)*\b.*\b(writ\w*|journalis\w*|"
+    r"^(?i:i'm|i am|i’m)\s+[A-Z][\w.'’-]+(\s+[A-Z][\w.'’-]+)*\b.*\b(?i:writ\w*|journalis\w*|"
     r"content|blog\w*|editor|reporter|author|specialize|passionate)\b",
-    re.IGNORECASE | re.DOTALL,
+    re.DOTALL,
 )
 _THIRD_PERSON_BIO = re.compile(
     r"^[A-Z][\w'’-]+(\s+[A-Z][\w'’-]+){1,3}\s+is\s+an?\s+([\w-]+\s+){0,4}"
@@ -173,7 +175,8 @@ _BLOCK_TAGS = {
     "article", "blockquote", "pre", "table", "tr", "header", "footer", "main", "figure",
     "figcaption", "hr", "dd", "dt", "title",
 }  # fmt: skip
-_SKIP_TAGS = {"script", "style", "noscript", "template", "svg", "nav", "form", "iframe", "head"}
+# Not "head": its end tag is optional, and an unclosed <head> would hide the whole body.
+_SKIP_TAGS = {"script", "style", "noscript", "template", "svg", "nav", "form", "iframe"}
 
 
 class _TextExtractor(HTMLParser):
@@ -196,7 +199,7 @@ class _TextExtractor(HTMLParser):
 
     def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
         if tag == "title":
-            self.in_title = True
+            self.in_title = not self.skip_depth  # an <svg><title> is an icon's label
         elif tag in _SKIP_TAGS:
             self.skip_depth += 1
         elif tag in _BLOCK_TAGS:

@@ -1,6 +1,8 @@
 """Add or update articles: embed only paragraphs whose text is new, drop what left disk.
 
-A stored paragraph's id is (file path, paragraph number, content hash). Re-reading a
+A stored paragraph's id is (file path, paragraph number, content hash), the hash also
+covering the paragraph's heading and the article's title, which are stored with it (and
+the heading embedded with it), so a changed heading or title is re-stored. Re-reading a
 folder compares ids: unchanged ids are skipped, new ids reuse a stored vector when the
 same text is already embedded (a paragraph that only moved), and ids whose file or
 paragraph is gone are deleted from Chroma and from the word index alike.
@@ -22,7 +24,8 @@ from typing import Any
 from llama_index.core.schema import MetadataMode, TextNode
 
 from .articles import Article, ArticleError, Paragraph, find_articles, read_article
-from .embedding import get_embedder
+from .embedding import UnknownModelError, get_embedder
+from .errors import QAError
 from .settings import Settings
 from .store import Store, reset
 
@@ -73,8 +76,9 @@ def make_node(article: Article, paragraph: Paragraph, path: str, folder: str) ->
     if paragraph.heading:
         metadata["heading"] = paragraph.heading
     hidden = [k for k in metadata if k != "heading"]
+    id_hash = _short_hash(f"{article.title}\n{paragraph.heading}\n{paragraph.content_hash}", 64)
     return TextNode(
-        id_=node_id(path, paragraph.number, paragraph.content_hash),
+        id_=node_id(path, paragraph.number, id_hash),
         text=paragraph.text,
         metadata=metadata,
         excluded_embed_metadata_keys=hidden,
@@ -103,6 +107,10 @@ def ingest(
     warn = warn or (lambda msg: log.warning("%s", msg))
     started = time.perf_counter()
     paths = paths or [settings.seeds_dir]
+    try:  # before the index records an unusable model name
+        get_embedder(settings.embed_model)
+    except UnknownModelError as exc:
+        raise QAError(str(exc)) from None
     if rebuild:
         reset(settings)
     store = Store(settings, create=True)
@@ -150,14 +158,33 @@ def ingest(
     def position(meta: dict[str, Any]) -> tuple[str, int]:
         return str(meta["path"]), int(meta["paragraph"])
 
-    old_positions = {position(m) for m in stored.values()}
-    new_positions = {position(n.metadata) for n in wanted.values()}
+    def text_key(meta: dict[str, Any]) -> tuple[str, str]:
+        return str(meta["path"]), str(meta["content_hash"])
+
+    # Counted by text, not by position: a paragraph inserted above others moves them
+    # (updated), it does not remove them. An edit replaces the text at its position.
+    old_text_at = {position(m): text_key(m) for m in stored.values()}
+    old_texts = set(old_text_at.values())
+    new_texts = {text_key(n.metadata) for n in wanted.values()}
     to_add = [n for i, n in wanted.items() if i not in stored]
     to_delete = [i for i in stored if i not in wanted]
+
+    def edits_in_place(node: TextNode) -> bool:
+        before = old_text_at.get(position(node.metadata))
+        return (
+            before is not None
+            and before not in new_texts
+            and text_key(node.metadata) not in old_texts
+        )
+
+    edited = {position(n.metadata) for n in to_add if edits_in_place(n)}
+    moved = sum(1 for n in to_add if text_key(n.metadata) in old_texts)
     report.unchanged = len(wanted) - len(to_add)
-    report.updated = sum(1 for n in to_add if position(n.metadata) in old_positions)
+    report.updated = moved + len(edited)
     report.added = len(to_add) - report.updated
-    report.removed = len(old_positions - new_positions)
+    report.removed = sum(
+        1 for p, t in old_text_at.items() if t not in new_texts and p not in edited
+    )
 
     # Reuse vectors for text that is already embedded; embed the rest.
     reuse = {n.node_id: hash_to_id[_vector_key(n.metadata)] for n in to_add

@@ -169,7 +169,7 @@ class Store:
                 nodes=nodes, similarity_top_k=min(len(nodes), 50), language="en"
             )
             tmp.mkdir(parents=True)
-            retriever.persist(str(tmp))
+            retriever.persist(str(tmp), show_progress=False)
         shutil.rmtree(target, ignore_errors=True)
         if nodes:
             tmp.rename(target)
@@ -199,6 +199,21 @@ class Store:
             return self._lexical
 
 
+def _forget_client(index_dir: Path) -> None:
+    """Chroma keeps one open database per path per process and hands it to every new
+    client; stop it before deleting its files, or the next client writes to the deleted
+    database and nothing reaches disk."""
+    try:
+        from chromadb.api.shared_system_client import SharedSystemClient
+
+        SharedSystemClient._identifier_to_refcount.pop(str(index_dir), None)
+        system = SharedSystemClient._identifier_to_system.pop(str(index_dir), None)
+        if system is not None:
+            system.stop()
+    except Exception:  # a chromadb without this cache: nothing to forget
+        pass
+
+
 def reset(settings: Settings) -> None:
     """Drop every stored paragraph (for `qa ingest --rebuild`)."""
     if settings.chroma_host:
@@ -208,6 +223,7 @@ def reset(settings: Settings) -> None:
         shutil.rmtree(settings.index_dir / LEXICAL_DIR, ignore_errors=True)
         return
     index_dir = settings.index_dir
+    _forget_client(index_dir)
     if index_dir.exists():
         for child in index_dir.iterdir():
             if child.name == "README.md":

@@ -1,0 +1,110 @@
+"""Shared set-up: every test gets its own empty index folder; read-only tests share one
+index of the seed articles, built once per session with the real model and Chroma."""
+
+from __future__ import annotations
+
+import os
+
+# Before anything imports transformers or the hub client: nothing may go online.
+os.environ["HF_HUB_OFFLINE"] = "1"
+os.environ["TRANSFORMERS_OFFLINE"] = "1"
+os.environ["ANONYMIZED_TELEMETRY"] = "False"
+
+import re  # noqa: E402
+import shutil  # noqa: E402
+from pathlib import Path  # noqa: E402
+
+import pytest  # noqa: E402
+
+from qa.ingest import ingest  # noqa: E402
+from qa.retrieve import forget_stores  # noqa: E402
+from qa.settings import Settings  # noqa: E402
+
+ROOT = Path(__file__).resolve().parents[1]
+SEEDS = ROOT / "seeds"
+SEED_000 = "000_0ce03826c05cdb58.txt"
+SEED_002 = "002_a1171a754c888c85.txt"
+
+# Settings read from the environment that would change what the tests exercise.
+_FOREIGN_ENV = (
+    "QA_INDEX_DIR",
+    "QA_SEEDS_DIR",
+    "QA_EMBED_MODEL",
+    "QA_LLM",
+    "QA_LLM_MODEL",
+    "QA_TOP_K",
+    "OPENAI_API_KEY",
+    "OPENAI_BASE_URL",
+    "CHROMA_HOST",
+    "CHROMA_PORT",
+)
+
+
+def reader_blocks(text: str) -> list[str]:
+    """Paragraphs as a person counts them: runs of non-blank lines, independently of
+    qa.articles (a line of only whitespace is blank)."""
+    blocks: list[list[str]] = []
+    current: list[str] = []
+    for line in text.replace("\r\n", "\n").split("\n"):
+        if line.strip():
+            current.append(line)
+        elif current:
+            blocks.append(current)
+            current = []
+    if current:
+        blocks.append(current)
+    return ["\n".join(b).strip() for b in blocks]
+
+
+def seed_paragraph(name: str, number: int) -> str:
+    return reader_blocks((SEEDS / name).read_text(encoding="utf-8"))[number - 1]
+
+
+def make_settings(index_dir: Path, seeds_dir: Path = SEEDS) -> Settings:
+    """Settings from a fixed environment, so a developer's shell can't change them."""
+    return Settings.from_env({"QA_INDEX_DIR": str(index_dir), "QA_SEEDS_DIR": str(seeds_dir)})
+
+
+def words(text: str) -> set[str]:
+    return set(re.findall(r"\w+", text.lower()))
+
+
+@pytest.fixture(autouse=True)
+def isolated_index(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """QA_INDEX_DIR points at an empty folder of this test; no store stays cached."""
+    for name in _FOREIGN_ENV:
+        monkeypatch.delenv(name, raising=False)
+    index_dir = tmp_path / "index"
+    monkeypatch.setenv("QA_INDEX_DIR", str(index_dir))
+    monkeypatch.setenv("QA_SEEDS_DIR", str(SEEDS))
+    forget_stores()
+    yield index_dir
+    forget_stores()
+
+
+@pytest.fixture
+def settings(isolated_index: Path) -> Settings:
+    s = Settings.from_env()
+    assert s.index_dir == isolated_index
+    return s
+
+
+@pytest.fixture
+def seeds_copy(tmp_path: Path) -> Path:
+    """A private copy of seeds/ that a test may edit."""
+    folder = tmp_path / "articles"
+    shutil.copytree(SEEDS, folder)
+    return folder
+
+
+@pytest.fixture(scope="session")
+def seeded(tmp_path_factory: pytest.TempPathFactory) -> Settings:
+    """Settings of an index of a copy of seeds/, built once; tests must not change it."""
+    base = tmp_path_factory.mktemp("seeded")
+    folder = base / "seeds"
+    shutil.copytree(SEEDS, folder)
+    settings = make_settings(base / "index", folder)
+    report = ingest([folder], settings, quiet=True)
+    assert report.files == 2 and report.paragraphs > 0
+    forget_stores()
+    return settings

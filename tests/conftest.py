@@ -12,6 +12,7 @@ os.environ["ANONYMIZED_TELEMETRY"] = "False"
 
 import re  # noqa: E402
 import shutil  # noqa: E402
+from collections.abc import Iterator  # noqa: E402
 from pathlib import Path  # noqa: E402
 
 import pytest  # noqa: E402
@@ -26,7 +27,7 @@ SEED_000 = "000_0ce03826c05cdb58.txt"
 SEED_002 = "002_a1171a754c888c85.txt"
 
 # Settings read from the environment that would change what the tests exercise.
-_FOREIGN_ENV = (
+FOREIGN_ENV = (
     "QA_INDEX_DIR",
     "QA_SEEDS_DIR",
     "QA_EMBED_MODEL",
@@ -70,9 +71,9 @@ def words(text: str) -> set[str]:
 
 
 @pytest.fixture(autouse=True)
-def isolated_index(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+def isolated_index(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Path]:
     """QA_INDEX_DIR points at an empty folder of this test; no store stays cached."""
-    for name in _FOREIGN_ENV:
+    for name in FOREIGN_ENV:
         monkeypatch.delenv(name, raising=False)
     index_dir = tmp_path / "index"
     monkeypatch.setenv("QA_INDEX_DIR", str(index_dir))

@@ -248,10 +248,10 @@ def test_deeply_nested_html_parses(tmp_path: Path) -> None:
 @pytest.mark.parametrize(
     ("name", "data", "reason"),
     [
-        ("empty.txt", b"", "empty"),
-        ("blank.txt", b"  \n\n\t \r\n  ", "empty"),
-        ("binary.txt", b"GIF89a\x00\x01\x02\x00title\n\nbody", "binary"),
-        ("latin1.txt", b"Le caf\xe9\n\nUn article.", "UTF-8"),
+        pytest.param("empty.txt", b"", "empty", id="empty"),
+        pytest.param("blank.txt", b"  \n\n\t \r\n  ", "empty", id="whitespace-only"),
+        pytest.param("binary.txt", b"GIF89a\x00\x01\x02\x00title\n\nbody", "binary", id="binary"),
+        pytest.param("latin1.txt", b"Le caf\xe9\n\nUn article.", "UTF-8", id="not-utf8"),
     ],
 )
 def test_unreadable_files_raise_with_the_file_name(

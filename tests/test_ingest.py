@@ -83,6 +83,16 @@ def replace_paragraph(path: Path, number: int, old: str, new: str) -> tuple[str,
     return paragraph.text, changed
 
 
+def ingest_copy_of_000(tmp_path: Path, settings: Settings) -> tuple[Path, Path, int]:
+    """A folder holding a copy of seed 000, ingested: (folder, article, evidence count)."""
+    folder = tmp_path / "articles"
+    folder.mkdir()
+    article = folder / SEED_000
+    shutil.copy(SEEDS / SEED_000, article)
+    ingest([folder], settings, quiet=True)
+    return folder, article, evidence_count(article)
+
+
 def test_first_ingest_adds_every_evidence_paragraph_then_nothing_changes(
     settings: Settings, seeds_copy: Path
 ) -> None:
@@ -117,12 +127,7 @@ def test_first_ingest_adds_every_evidence_paragraph_then_nothing_changes(
 def test_edited_paragraph_is_re_embedded_alone(
     settings: Settings, tmp_path: Path, embedded: list[str]
 ) -> None:
-    folder = tmp_path / "articles"
-    folder.mkdir()
-    article = folder / SEED_000
-    shutil.copy(SEEDS / SEED_000, article)
-    n = evidence_count(article)
-    ingest([folder], settings, quiet=True)
+    folder, article, n = ingest_copy_of_000(tmp_path, settings)
     old_vector = Store(settings).collection.get(
         where={"$and": [{"source": SEED_000}, {"paragraph": 2}]}, include=["embeddings"]
     )["embeddings"][0]
@@ -307,12 +312,7 @@ def test_writes_cross_the_batch_size(
 def test_changed_heading_and_title_are_re_stored(
     settings: Settings, tmp_path: Path, embedded: list[str]
 ) -> None:
-    folder = tmp_path / "articles"
-    folder.mkdir()
-    article = folder / SEED_000
-    shutil.copy(SEEDS / SEED_000, article)
-    n = evidence_count(article)
-    ingest([folder], settings, quiet=True)
+    folder, article, n = ingest_copy_of_000(tmp_path, settings)
     assert stored(settings, SEED_000, 11)["metadatas"][0]["heading"] == "Border Security"
 
     text = article.read_text(encoding="utf-8")

@@ -233,6 +233,12 @@ class Answer:
     confidence: float = 0.0
     notes: list[str] = field(default_factory=list)
     timings_ms: dict[str, float] = field(default_factory=dict)
+    # "extractive" or the model's name; `fallback` is True when a model was configured but
+    # its reply could not be used (unreachable, failing, or no valid citation), so the
+    # extractive answer was returned instead; `notes` then says why.
+    answerer: str = "extractive"
+    fallback: bool = False
+    prompt_tokens: int = 0
 
     def as_dict(self) -> dict[str, object]:
         return {
@@ -244,6 +250,9 @@ class Answer:
             "standalone_question": self.standalone_question,
             "confidence": round(self.confidence, 4),
             "notes": self.notes,
+            "answerer": self.answerer,
+            "fallback": self.fallback,
+            "prompt_tokens": self.prompt_tokens,
             "timings_ms": {k: round(v, 1) for k, v in self.timings_ms.items()},
         }
 

@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
+import re
 import time
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 
 import numpy as np
 from llama_index.core.schema import NodeWithScore, QueryBundle
@@ -161,3 +162,17 @@ def warm_up(settings: Settings | None = None) -> None:
     settings = settings or Settings.from_env()
     get_embedder(settings.embed_model).embed_queries(["warm up"])
     hybrid_retriever(settings).store.lexical()
+
+
+def ask_stream(
+    question: str,
+    history: Sequence[Message] | None = None,
+    settings: Settings | None = None,
+) -> Iterator[str | Answer]:
+    """`ask`, as it arrives: text deltas (str), then the final `Answer` as the last item.
+
+    The deltas joined equal `answer.text`, except for a fallback (`answer.fallback`), where
+    the final answer replaces what was streamed: show `answer.text` once it arrives."""
+    answer = ask(question, history=history, settings=settings)
+    yield from re.findall(r"\S+\s*", answer.text)
+    yield answer

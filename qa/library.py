@@ -1,0 +1,218 @@
+"""The articles behind the index, as the chat page's Articles tab manages them.
+
+An uploaded file is checked (type, size, encoding, some text that can be evidence) and
+then copied into the articles folder (`settings.seeds_dir`) before it is ingested, so
+that a later `qa ingest` keeps it; a file with the name of an article already there
+replaces it. Deleting an article removes its paragraphs from the index and, when its
+file lies in the articles folder, the file too, so that `qa ingest` does not bring it
+back; a file indexed from elsewhere stays where it is.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import shutil
+import tempfile
+import threading
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from .articles import MAX_FILE_BYTES, SUFFIXES, ArticleError, read_article
+from .errors import IndexMissingError, QAError
+from .ingest import IngestReport, ingest
+from .retrieve import open_store
+from .settings import Settings
+
+# One change to the index at a time: two uploads must not rebuild the word index at once.
+_WRITE_LOCK = threading.Lock()
+
+Progress = Callable[[float, str], None]
+
+
+@dataclass(frozen=True)
+class ArticleInfo:
+    path: str  # as stored in the index: the file's absolute path
+    source: str  # the file name, as citations show it
+    title: str
+    paragraphs: int
+    added: str  # ISO time its earliest stored paragraph was added ("" if not recorded)
+
+
+@dataclass
+class AddResult:
+    added: list[str] = field(default_factory=list)  # file names now in the index
+    rejected: list[str] = field(default_factory=list)  # one message per refused file
+    report: IngestReport | None = None
+
+
+@dataclass
+class DeleteResult:
+    source: str
+    paragraphs: int
+    file_removed: bool
+    path: str
+
+
+def list_articles(settings: Settings) -> list[ArticleInfo]:
+    """Every indexed article, newest first; an index that does not exist yet is empty."""
+    try:
+        store = open_store(settings)
+    except IndexMissingError:
+        return []
+    by_path: dict[str, dict[str, object]] = {}
+    for row in store.records():
+        meta = row["metadata"] or {}
+        path = str(meta.get("path", ""))
+        entry = by_path.setdefault(
+            path,
+            {"source": str(meta.get("source", "")), "title": str(meta.get("title", "")),
+             "paragraphs": 0, "added": ""},
+        )  # fmt: skip
+        entry["paragraphs"] = int(str(entry["paragraphs"])) + 1
+        added = str(meta.get("added", ""))
+        if added and (not entry["added"] or added < str(entry["added"])):
+            entry["added"] = added
+    articles = [
+        ArticleInfo(
+            path=path,
+            source=str(e["source"]),
+            title=str(e["title"]),
+            paragraphs=int(str(e["paragraphs"])),
+            added=str(e["added"]),
+        )
+        for path, e in by_path.items()
+    ]
+    articles.sort(key=lambda a: a.source.lower())
+    articles.sort(key=lambda a: a.added, reverse=True)
+    return articles
+
+
+def index_summary(settings: Settings) -> tuple[int, int]:
+    """(articles, paragraphs) in the index."""
+    articles = list_articles(settings)
+    return len(articles), sum(a.paragraphs for a in articles)
+
+
+def check_upload(path: Path, name: str) -> str:
+    """The file name to store the upload under, or ArticleError saying why it is refused."""
+    name = Path(name).name
+    if not name or name.startswith("."):
+        raise ArticleError(f"{name or path.name}: not a usable file name, skipped")
+    if Path(name).suffix.lower() not in SUFFIXES:
+        raise ArticleError(f"{name}: not a .txt, .md or .html file, skipped")
+    size = path.stat().st_size
+    if size > MAX_FILE_BYTES:
+        raise ArticleError(
+            f"{name}: {size / (1024 * 1024):.1f} MB is over the "
+            f"{MAX_FILE_BYTES // (1024 * 1024)} MB limit for one article, skipped"
+        )
+    # Read it under its real name: the suffix decides how it is parsed.
+    with tempfile.TemporaryDirectory() as tmp:
+        probe = Path(tmp) / name
+        shutil.copyfile(path, probe)
+        try:
+            article = read_article(probe)
+        except ArticleError as exc:
+            raise ArticleError(str(exc)) from None
+    if not article.evidence:
+        raise ArticleError(f"{name}: no paragraph of article text found, skipped")
+    return name
+
+
+def add_files(
+    files: Sequence[Path],
+    settings: Settings,
+    names: Sequence[str] | None = None,
+    progress: Progress | None = None,
+) -> AddResult:
+    """Check each file, copy the good ones into the articles folder and ingest them.
+
+    `names` are the names the user gave the files (an upload's temporary path may not
+    keep it). A refused file changes nothing; if ingesting fails, the articles folder is
+    put back as it was."""
+    names = list(names) if names is not None else [p.name for p in files]
+    report = progress or (lambda fraction, desc: None)
+    result = AddResult()
+    accepted: list[tuple[Path, str]] = []
+    for i, (path, given) in enumerate(zip(files, names, strict=True)):
+        report(0.5 * i / max(len(files), 1), f"Checking {Path(given).name}")
+        try:
+            accepted.append((path, check_upload(path, given)))
+        except (ArticleError, OSError) as exc:
+            result.rejected.append(str(exc))
+    # The same name twice in one upload: the last one wins, as it would on disk.
+    chosen = {name: path for path, name in accepted}
+    if not chosen:
+        report(1.0, "Nothing to add")
+        return result
+
+    folder = settings.seeds_dir
+    with _WRITE_LOCK:
+        folder.mkdir(parents=True, exist_ok=True)
+        previous: dict[Path, bytes | None] = {}
+        targets: list[Path] = []
+        for name, path in chosen.items():
+            target = folder / name
+            previous[target] = target.read_bytes() if target.exists() else None
+            _write_atomically(target, path.read_bytes())
+            targets.append(target)
+        report(0.5, f"Indexing {len(targets)} file{'s' if len(targets) != 1 else ''}")
+        warnings: list[str] = []
+        try:
+            result.report = ingest(targets, settings, quiet=True, warn=warnings.append)
+        except Exception:
+            for target, before in previous.items():
+                if before is None:
+                    target.unlink(missing_ok=True)
+                else:
+                    _write_atomically(target, before)
+            raise
+    result.rejected.extend(warnings)
+    result.added = sorted(chosen)
+    report(1.0, "Done")
+    return result
+
+
+def delete_article(path: str, settings: Settings) -> DeleteResult:
+    """Remove an article's paragraphs from the index, and its file from the articles
+    folder if it is there."""
+    with _WRITE_LOCK:
+        store = open_store(settings)
+        ids: list[str] = []
+        source = Path(path).name
+        for row in store.records():
+            meta = row["metadata"] or {}
+            if str(meta.get("path", "")) == path:
+                ids.append(row["id"])
+                source = str(meta.get("source", source))
+        if not ids:
+            raise QAError(f"{source} is not in the index (was it deleted already?).")
+        store.delete(ids)
+        store.rebuild_lexical()
+        file = Path(path)
+        removed = False
+        if _inside(file, settings.seeds_dir) and file.is_file():
+            file.unlink()
+            removed = True
+    return DeleteResult(source=source, paragraphs=len(ids), file_removed=removed, path=path)
+
+
+def _inside(path: Path, folder: Path) -> bool:
+    try:
+        return path.resolve().is_relative_to(folder.resolve())
+    except OSError:
+        return False
+
+
+def _write_atomically(target: Path, data: bytes) -> None:
+    fd, tmp = tempfile.mkstemp(dir=target.parent, prefix=".upload-")
+    try:
+        with os.fdopen(fd, "wb") as out:
+            out.write(data)
+        os.replace(tmp, target)
+    except BaseException:
+        with contextlib.suppress(OSError):
+            os.unlink(tmp)
+        raise

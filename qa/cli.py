@@ -10,16 +10,17 @@ import textwrap
 from pathlib import Path
 
 from .errors import QAError
-from .settings import Settings
+from .settings import ANSWERERS, Settings
 
 USER_ERROR = 2
 
 
-def _print_answer(answer: object) -> None:
+def _print_answer(answer: object, text: bool = True) -> None:
     from .answer import Answer
 
     assert isinstance(answer, Answer)
-    print(textwrap.fill(answer.text, width=100))
+    if text:
+        print(textwrap.fill(answer.text, width=100))
     if answer.abstained:
         if answer.related:
             print("\nRelated (closest paragraphs, not evidence):")
@@ -55,17 +56,42 @@ def cmd_ingest(args: argparse.Namespace, settings: Settings) -> int:
 
 
 def cmd_ask(args: argparse.Namespace, settings: Settings) -> int:
-    from .service import ask
+    from .answer import Answer
+    from .service import ask, ask_stream
 
-    answer = ask(args.question, settings=settings)
+    if args.llm:
+        settings = settings.with_(llm=args.llm)
+    if args.model:
+        settings = settings.with_(llm_model=args.model)
     if args.json:
-        out = answer.as_dict()
+        out = ask(args.question, settings=settings).as_dict()
         print(json.dumps({k: out[k] for k in (
-            "question", "answer", "abstained", "citations", "related", "notes", "timings_ms"
+            "question", "answer", "abstained", "citations", "related", "notes", "answerer",
+            "fallback", "prompt_tokens", "timings_ms",
         )}, ensure_ascii=False))  # fmt: skip
-    else:
-        _print_answer(answer)
+        return 0
+    if settings.llm == "extractive":
+        _print_answer(ask(args.question, settings=settings))
+        return 0
+    # A model's answer is printed as it arrives, then the sources.
+    streamed: list[str] = []
+    for item in ask_stream(args.question, settings=settings):
+        if isinstance(item, Answer):
+            if "".join(streamed).strip() != item.text:
+                print("\n\n" + item.text if streamed else item.text)
+            else:
+                print()
+            _print_answer(item, text=False)
+        else:
+            streamed.append(item)
+            print(item, end="", flush=True)
     return 0
+
+
+def cmd_eval(args: argparse.Namespace, settings: Settings) -> int:
+    from .evaluate import cli_eval
+
+    return cli_eval(args.questions, args.out, settings, as_json=args.json, bbc=args.bbc)
 
 
 def cmd_serve(args: argparse.Namespace, settings: Settings) -> int:
@@ -91,20 +117,31 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("ask", help="ask a question about the articles")
     p.add_argument("question")
     p.add_argument("--json", action="store_true", help="print the answer as JSON")
+    p.add_argument(
+        "--llm", choices=ANSWERERS, help="answerer (default: QA_LLM, or openai with a key)"
+    )
+    p.add_argument("--model", help="model name for --llm openai (default: QA_LLM_MODEL)")
     p.set_defaults(func=cmd_ask)
 
     p = sub.add_parser("serve", help="start the chat page")
     p.set_defaults(func=cmd_serve)
+
+    p = sub.add_parser("eval", help="score the question set; ours beside stock llama-index")
+    p.add_argument("--questions", type=Path, default=Path("eval/questions.jsonl"))
+    p.add_argument("--json", action="store_true", help="print the report as JSON (last line)")
+    p.add_argument("--out", type=Path, default=Path("eval/reports"), help="report folder")
+    p.add_argument("--bbc", action="store_true", help="also run the BBC retrieval benchmark")
+    p.set_defaults(func=cmd_eval)
     return parser
 
 
 def main(argv: list[str] | None = None) -> int:
     logging.basicConfig(level=logging.WARNING, format="%(levelname)s: %(message)s")
     args = build_parser().parse_args(argv)
-    settings = Settings.from_env()
-    if args.index:
-        settings = settings.with_(index_dir=Path(args.index))
     try:
+        settings = Settings.from_env()
+        if args.index:
+            settings = settings.with_(index_dir=Path(args.index))
         return int(args.func(args, settings))
     except QAError as exc:
         print(f"error: {exc}", file=sys.stderr)

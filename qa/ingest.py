@@ -27,7 +27,7 @@ from .articles import Article, ArticleError, Paragraph, find_articles, read_arti
 from .embedding import UnknownModelError, get_embedder
 from .errors import QAError
 from .settings import Settings
-from .store import Store, reset
+from .store import Store, bump_generation, ids_digest, reset, write_lock
 
 log = logging.getLogger(__name__)
 
@@ -111,9 +111,22 @@ def ingest(
         get_embedder(settings.embed_model)
     except UnknownModelError as exc:
         raise QAError(str(exc)) from None
-    if rebuild:
-        reset(settings)
-    store = Store(settings, create=True)
+    with write_lock(
+        settings, wait=lambda: warn("another ingest is writing to this index; waiting")
+    ):
+        if rebuild:
+            reset(settings)
+        return _ingest(paths, settings, Store(settings, create=True), quiet, warn, started)
+
+
+def _ingest(
+    paths: list[Path],
+    settings: Settings,
+    store: Store,
+    quiet: bool,
+    warn: Callable[[str], None],
+    started: float,
+) -> IngestReport:
     report = IngestReport()
 
     files, warnings = find_articles(paths)
@@ -143,7 +156,9 @@ def ingest(
     # What is stored now, for those same files and folders.
     stored: dict[str, dict[str, Any]] = {}
     hash_to_id: dict[tuple[str, str], str] = {}
+    all_ids: set[str] = set()
     for row in store.records():
+        all_ids.add(row["id"])
         meta = row["metadata"] or {}
         hash_to_id.setdefault(_vector_key(meta), row["id"])
         stored_path = str(meta.get("path", ""))
@@ -196,7 +211,13 @@ def ingest(
                 node.embedding = vectors[reuse[node.node_id]].tolist()
     fresh = [n for n in to_add if n.embedding is None]
     report.embedded = len(fresh)
+    # Stored as they are embedded, a chunk at a time, and added before anything is
+    # deleted: a run killed at any point leaves extra or missing rows that the next run
+    # (same ids) completes or removes, never a paragraph twice.
+    if to_add and not fresh:
+        store.add(to_add)
     if fresh:
+        store.add([n for n in to_add if n.embedding is not None])
         embedder = get_embedder(settings.embed_model)
         bar = _progress(len(fresh), quiet)
         # Longest first keeps similar lengths in a batch (less padding) and shows
@@ -207,18 +228,18 @@ def ingest(
             texts = [n.get_content(metadata_mode=MetadataMode.EMBED) for n in chunk]
             for node, vector in zip(chunk, embedder.embed_passages(texts), strict=False):
                 node.embedding = vector.tolist()
+            store.add(chunk)
             if bar is not None:
                 bar.update(len(chunk))
         if bar is not None:
             bar.close()
-
-    # Add before deleting: an interrupted run leaves extra rows, never missing ones.
-    if to_add:
-        store.add(to_add)
     if to_delete:
         store.delete(to_delete)
-    if to_add or to_delete or not store.lexical_dir.exists():
+    # The word index must hold exactly what Chroma holds; a killed run can leave it behind.
+    final_ids = (all_ids | {n.node_id for n in to_add}) - set(to_delete)
+    if to_add or to_delete or store.lexical_ids() != ids_digest(final_ids):
         store.rebuild_lexical()
+        bump_generation(settings)
     report.paragraphs = store.count()
     report.seconds = round(time.perf_counter() - started, 3)
     return report

@@ -3,7 +3,10 @@ by reciprocal rank. A llama-index retriever, so it composes with a user's own co
 
 from __future__ import annotations
 
+import logging
+import math
 import threading
+import time
 from typing import Any
 
 import numpy as np
@@ -12,8 +15,12 @@ from llama_index.core.base.base_retriever import BaseRetriever
 from llama_index.core.schema import NodeWithScore, QueryBundle
 
 from .embedding import BundledEmbedding, get_embedder
+from .errors import IndexCorruptError, QAError
 from .settings import Settings
-from .store import Store
+from .store import REBUILD_HINT, Store, forget_client, generation
+
+log = logging.getLogger(__name__)
+READ_ATTEMPTS = 4
 
 RRF_K = 60  # the constant of Cormack et al. (2009); flat enough that one list can't dominate
 CANDIDATES = 30  # per retriever, before fusion
@@ -42,13 +49,16 @@ class HybridRetriever(BaseRetriever):
         candidates: int = CANDIDATES,
     ) -> None:
         super().__init__()
-        self.store = store
         self.embedder = embedder
         self.similarity_top_k = similarity_top_k
         self.mode = mode
         self.candidates = candidates
-        index = VectorStoreIndex.from_vector_store(store.vector_store, embed_model=embedder)
-        self.dense = index.as_retriever(similarity_top_k=candidates)
+        self._open(store)
+
+    def _open(self, store: Store) -> None:
+        self.store = store
+        index = VectorStoreIndex.from_vector_store(store.vector_store, embed_model=self.embedder)
+        self.dense = index.as_retriever(similarity_top_k=self.candidates)
 
     def _bm25(self, query: str) -> list[NodeWithScore]:
         lexical = self.store.lexical()
@@ -58,6 +68,27 @@ class HybridRetriever(BaseRetriever):
         return lexical.retrieve(query)
 
     def _retrieve(self, query_bundle: QueryBundle) -> list[NodeWithScore]:
+        """Retried on a fresh store when the read fails: another process may be writing
+        (the database is busy, or rows this client knows of were just replaced)."""
+        for attempt in range(READ_ATTEMPTS):
+            try:
+                return self._retrieve_once(query_bundle)
+            except QAError:
+                raise
+            except Exception as exc:
+                if attempt == READ_ATTEMPTS - 1:
+                    raise IndexCorruptError(
+                        f"The index at {self.store.where} could not be read "
+                        f"({type(exc).__name__}: {exc}). If an ingest is running, ask "
+                        f"again when it ends; otherwise {REBUILD_HINT[0].lower()}"
+                        f"{REBUILD_HINT[1:]}."
+                    ) from None
+                log.info("index read failed (%s); reopening", type(exc).__name__)
+                time.sleep(0.2 * (attempt + 1))
+                self._open(reopen_store(self.store.settings))
+        raise AssertionError("unreachable")
+
+    def _retrieve_once(self, query_bundle: QueryBundle) -> list[NodeWithScore]:
         if query_bundle.embedding is None and self.mode != "bm25":
             query_bundle.embedding = self.embedder.get_query_embedding(query_bundle.query_str)
         dense = self.dense.retrieve(query_bundle) if self.mode != "bm25" else []
@@ -70,7 +101,13 @@ class HybridRetriever(BaseRetriever):
                 fused[node_id] = fused.get(node_id, 0.0) + 1.0 / (RRF_K + rank)
         order = sorted(fused, key=lambda i: -fused[i])[: self.similarity_top_k]
 
-        cosines = self._cosines(order, query_bundle.embedding)
+        # Chroma's similarity for a dense hit is exp(-(1 - cosine)); only the paragraphs
+        # found by BM25 alone need their vectors fetched.
+        cosines = {i: 1.0 + math.log(max(h.score or 0.0, 1e-12))
+                   for i, (_, h) in dense_ranks.items() if i in order}  # fmt: skip
+        cosines.update(
+            self._cosines([i for i in order if i not in cosines], query_bundle.embedding)
+        )
         out: list[NodeWithScore] = []
         for node_id in order:
             hit = (dense_ranks.get(node_id) or lexical_ranks[node_id])[1]
@@ -99,20 +136,39 @@ _CACHE_LOCK = threading.Lock()
 
 
 def open_store(settings: Settings) -> Store:
-    """One open store per index per process; reopened if the index was rebuilt."""
+    """One open store per index per process, reopened when an ingest (in this process or
+    another) has changed the index: a Chroma client keeps serving the vectors it loaded,
+    and asking it for rows another process added fails."""
     key = (str(settings.index_dir.resolve()), settings.chroma_host, settings.chroma_port,
            settings.embed_model)  # fmt: skip
+    current = generation(settings)
     with _CACHE_LOCK:
         store = _CACHE.get(key)
         if store is not None:
-            try:
-                store.collection.count()
-                return store
-            except Exception:
-                _CACHE.pop(key, None)
+            if store.generation == current:
+                try:
+                    store.collection.count()
+                    return store
+                except Exception:
+                    pass
+            _CACHE.pop(key, None)
+            if not settings.chroma_host:
+                forget_client(settings.index_dir)
         store = Store(settings)
+        store.generation = current
         _CACHE[key] = store
         return store
+
+
+def reopen_store(settings: Settings) -> Store:
+    """Drop this process's open store for the index and open it again from disk."""
+    key = (str(settings.index_dir.resolve()), settings.chroma_host, settings.chroma_port,
+           settings.embed_model)  # fmt: skip
+    with _CACHE_LOCK:
+        _CACHE.pop(key, None)
+        if not settings.chroma_host:
+            forget_client(settings.index_dir)
+    return open_store(settings)
 
 
 def forget_stores() -> None:

@@ -4,10 +4,15 @@ index beside it for words, both holding the same paragraph ids."""
 from __future__ import annotations
 
 import contextlib
+import fcntl
+import hashlib
 import logging
+import os
 import shutil
 import threading
-from collections.abc import Iterable, Iterator
+import time
+import uuid
+from collections.abc import Callable, Iterable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -24,6 +29,9 @@ logging.getLogger("bm25s").setLevel(logging.WARNING)
 
 COLLECTION = "paragraphs"
 LEXICAL_DIR = "lexical"
+LEXICAL_IDS = "ids.sha256"  # in LEXICAL_DIR: which paragraphs the word index holds
+GENERATION = "generation"  # rewritten at the end of every ingest that changed something
+WRITE_LOCK = ".ingest.lock"
 WRITE_BATCH = 1000  # well below Chroma's maximum batch size (5461 here); checked at run time
 READ_PAGE = 5000
 REBUILD_HINT = "Rebuild it with `qa ingest --rebuild`"
@@ -63,6 +71,7 @@ class Store:
         self.client = _open_client(settings, create)
         self._lexical: BM25Retriever | None = None
         self._lexical_stamp: float | None = None
+        self.generation = ""  # of the index when opened (see qa.retrieve.open_store)
         self._lock = threading.Lock()
         try:
             if create:
@@ -159,7 +168,8 @@ class Store:
     # --- the lexical index ------------------------------------------------------------
 
     def rebuild_lexical(self) -> None:
-        """BM25 over exactly the paragraphs in Chroma, written beside it."""
+        """BM25 over exactly the paragraphs in Chroma, written beside it, with the hash of
+        their ids (see `lexical_ids`)."""
         nodes = self.nodes()
         target = self.lexical_dir
         tmp = target.with_name(LEXICAL_DIR + ".tmp")
@@ -170,10 +180,20 @@ class Store:
             )
             tmp.mkdir(parents=True)
             retriever.persist(str(tmp), show_progress=False)
+            (tmp / LEXICAL_IDS).write_text(ids_digest(n.node_id for n in nodes))
         shutil.rmtree(target, ignore_errors=True)
         if nodes:
             tmp.rename(target)
         self._lexical = None
+
+    def lexical_ids(self) -> str | None:
+        """The digest of the ids the word index was built from; None if there is none.
+        An ingest killed between its Chroma writes and the word index leaves a
+        mismatch, which the next ingest repairs."""
+        try:
+            return (self.lexical_dir / LEXICAL_IDS).read_text().strip()
+        except OSError:
+            return None
 
     def lexical(self) -> BM25Retriever | None:
         """The persisted BM25 index, reloaded when an ingest (here or in another
@@ -197,6 +217,54 @@ class Store:
                     ) from None
                 self._lexical_stamp = stamp
             return self._lexical
+
+
+def ids_digest(ids: Iterable[str]) -> str:
+    h = hashlib.sha256()
+    for id_ in sorted(ids):
+        h.update(id_.encode())
+        h.update(b"\n")
+    return h.hexdigest()
+
+
+def generation(settings: Settings) -> str:
+    """Changes whenever an ingest changed the index; readers reopen the store on a change
+    (a Chroma client does not see another process's writes)."""
+    try:
+        return (settings.index_dir / GENERATION).read_text().strip()
+    except OSError:
+        return ""
+
+
+def bump_generation(settings: Settings) -> None:
+    path = settings.index_dir / GENERATION
+    tmp = path.with_name(f"{GENERATION}.{os.getpid()}.tmp")
+    tmp.write_text(f"{time.time():.6f} {uuid.uuid4().hex}\n")
+    os.replace(tmp, path)
+
+
+@contextlib.contextmanager
+def write_lock(settings: Settings, wait: Callable[[], None] | None = None) -> Iterator[None]:
+    """One writer per index: a second `qa ingest` waits for the first (calling `wait`
+    once, to say so). The lock is the kernel's, so a killed writer never leaves it held."""
+    settings.index_dir.mkdir(parents=True, exist_ok=True)
+    with open(settings.index_dir / WRITE_LOCK, "a+") as handle:
+        try:
+            fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            if wait is not None:
+                wait()
+            fcntl.flock(handle, fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            fcntl.flock(handle, fcntl.LOCK_UN)
+
+
+def forget_client(index_dir: Path) -> None:
+    """Close this process's Chroma database for a path, so the next client reads it
+    afresh from disk."""
+    _forget_client(index_dir)
 
 
 def _forget_client(index_dir: Path) -> None:
@@ -226,7 +294,7 @@ def reset(settings: Settings) -> None:
     _forget_client(index_dir)
     if index_dir.exists():
         for child in index_dir.iterdir():
-            if child.name == "README.md":
+            if child.name in ("README.md", WRITE_LOCK):
                 continue
             if child.is_dir():
                 shutil.rmtree(child)

@@ -138,6 +138,12 @@ def render(answer: Answer, seconds: float | None = None) -> str:
         blocks.append(f'<div class="qa-abstain">{_esc(answer.text)}</div>')
     else:
         blocks.append(answer_html(answer.text))
+    standalone = " ".join(answer.standalone_question.split())
+    if standalone and standalone.lower() != " ".join(answer.question.split()).lower():
+        # A follow-up, rewritten with what it refers to: the user sees what was searched.
+        blocks.append(
+            f'<div class="qa-note qa-understood">Understood as: “{_esc(standalone)}”</div>'
+        )
     if answer.fallback:
         blocks.append(
             '<div class="qa-note qa-fallback">The language model could not be used, '
@@ -200,7 +206,7 @@ def status_text(settings: Settings) -> str:
 
 def article_rows(settings: Settings) -> list[list[Any]]:
     return [
-        [a.title, a.source, a.paragraphs, a.added.replace("T", " ").replace("+00:00", " UTC")]
+        [a.title, a.source, a.paragraphs, a.added[:16].replace("T", " ") + (" UTC" * bool(a.added))]
         for a in list_articles(settings)
     ]
 
@@ -365,6 +371,7 @@ def build(settings: Settings) -> gr.Blocks:
                 datatype=["str", "str", "number", "str"],
                 interactive=False,
                 wrap=True,
+                column_widths=["46%", "24%", "12%", "18%"],
                 elem_id="qa-articles",
             )
             files = gr.File(
@@ -374,6 +381,7 @@ def build(settings: Settings) -> gr.Blocks:
                 ),
                 file_count="multiple",
                 file_types=list(SUFFIXES),
+                height=150,
                 elem_id="qa-upload",
             )
             upload_msg = gr.HTML(elem_id="qa-upload-msg")

@@ -24,8 +24,9 @@ from .errors import IndexMissingError, QAError
 from .ingest import IngestReport, ingest
 from .retrieve import open_store
 from .settings import Settings
+from .store import bump_generation, write_lock
 
-# One change to the index at a time: two uploads must not rebuild the word index at once.
+# One change at a time from this process (the index's own write lock covers processes).
 _WRITE_LOCK = threading.Lock()
 
 Progress = Callable[[float, str], None]
@@ -178,7 +179,7 @@ def add_files(
 def delete_article(path: str, settings: Settings) -> DeleteResult:
     """Remove an article's paragraphs from the index, and its file from the articles
     folder if it is there."""
-    with _WRITE_LOCK:
+    with _WRITE_LOCK, write_lock(settings):
         store = open_store(settings)
         ids: list[str] = []
         source = Path(path).name
@@ -191,6 +192,7 @@ def delete_article(path: str, settings: Settings) -> DeleteResult:
             raise QAError(f"{source} is not in the index (was it deleted already?).")
         store.delete(ids)
         store.rebuild_lexical()
+        bump_generation(settings)  # readers here and in other processes reopen the index
         file = Path(path)
         removed = False
         if _inside(file, settings.seeds_dir) and file.is_file():

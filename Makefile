@@ -8,7 +8,7 @@ export TRANSFORMERS_OFFLINE := 1
 export GRADIO_ANALYTICS_ENABLED := False
 export ANONYMIZED_TELEMETRY := False
 
-.PHONY: install index run test lint bench clean
+.PHONY: install index run test lint browser bench clean
 
 $(STAMP): requirements.lock pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -32,7 +32,16 @@ lint: install
 	$(BIN)/ruff format --check qa tests app.py bench eval
 	$(BIN)/mypy qa
 
-test: lint
+# The chat page's tests drive Debian's Chromium (never `playwright install`, which downloads).
+browser:
+	@command -v chromium >/dev/null 2>&1 || { \
+	  if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then \
+	    apt-get install -y chromium || { apt-get update && apt-get install -y chromium; }; \
+	  else \
+	    echo "note: no chromium; the browser tests will fail. Install it: sudo apt-get install chromium"; \
+	  fi; }
+
+test: lint browser
 	$(BIN)/python -m pytest
 
 bench: install

@@ -146,8 +146,8 @@ def render(answer: Answer, seconds: float | None = None) -> str:
         )
     if answer.fallback:
         blocks.append(
-            '<div class="qa-note qa-fallback">The language model could not be used, '
-            "so this answer quotes the articles directly.</div>"
+            '<div class="qa-note qa-fallback">⚠️ The model could not be used: '
+            "this is the offline answer, quoted from the articles.</div>"
         )
     blocks.extend(f'<div class="qa-note">{_esc(note)}</div>' for note in answer.notes)
     if answer.abstained:
@@ -163,7 +163,8 @@ def render(answer: Answer, seconds: float | None = None) -> str:
         blocks.append(
             f'<div class="qa-sources"><div class="qa-list-title">Sources</div>{items}</div>'
         )
-    meta = f"answered by {answer.answerer}"
+    # A fallback is the offline answerer's work, whichever model was configured.
+    meta = "answered by extractive" if answer.fallback else f"answered by {answer.answerer}"
     if seconds is not None:
         meta += f" in {seconds:.1f} s"
     blocks.append(f'<div class="qa-meta">{_esc(meta)}</div>')

@@ -239,7 +239,9 @@ def _ingest(
     final_ids = (all_ids | {n.node_id for n in to_add}) - set(to_delete)
     if to_add or to_delete or store.lexical_ids() != ids_digest(final_ids):
         store.rebuild_lexical()
-        bump_generation(settings)
+        generation = bump_generation(settings)
+        if settings.chroma_host:
+            store.write_state(generation, ids_digest(final_ids))
     report.paragraphs = store.count()
     report.seconds = round(time.perf_counter() - started, 3)
     return report

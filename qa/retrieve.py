@@ -135,27 +135,43 @@ _CACHE: dict[tuple[Any, ...], Store] = {}
 _CACHE_LOCK = threading.Lock()
 
 
+SERVER_CHECK_SECONDS = 2.0
+
+
 def open_store(settings: Settings) -> Store:
-    """One open store per index per process, reopened when an ingest (in this process or
-    another) has changed the index: a Chroma client keeps serving the vectors it loaded,
-    and asking it for rows another process added fails."""
+    """One open store per index per process, kept in step with ingests elsewhere.
+
+    Embedded Chroma: reopened when an ingest (in this process or another) has changed
+    the index, since a Chroma client keeps serving the vectors it loaded, and asking it
+    for rows another process added fails. Chroma server: the vectors are always current;
+    the local word index is rebuilt when the server's paragraphs changed (checked at most
+    every SERVER_CHECK_SECONDS)."""
     key = (str(settings.index_dir.resolve()), settings.chroma_host, settings.chroma_port,
            settings.embed_model)  # fmt: skip
-    current = generation(settings)
+    server = bool(settings.chroma_host)
+    current = "" if server else generation(settings)
     with _CACHE_LOCK:
         store = _CACHE.get(key)
         if store is not None:
             if store.generation == current:
                 try:
                     store.collection.count()
+                    if server and time.monotonic() - store.checked > SERVER_CHECK_SECONDS:
+                        store.sync_lexical()
+                        store.checked = time.monotonic()
                     return store
+                except QAError:
+                    raise
                 except Exception:
                     pass
             _CACHE.pop(key, None)
-            if not settings.chroma_host:
+            if not server:
                 forget_client(settings.index_dir)
         store = Store(settings)
         store.generation = current
+        if server:
+            store.sync_lexical()
+            store.checked = time.monotonic()
         _CACHE[key] = store
         return store
 

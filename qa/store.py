@@ -32,6 +32,7 @@ LEXICAL_DIR = "lexical"
 LEXICAL_IDS = "ids.sha256"  # in LEXICAL_DIR: which paragraphs the word index holds
 GENERATION = "generation"  # rewritten at the end of every ingest that changed something
 WRITE_LOCK = ".ingest.lock"
+STATE = "qa_state"  # a one-row collection: the last ingest's generation and ids digest
 WRITE_BATCH = 1000  # well below Chroma's maximum batch size (5461 here); checked at run time
 READ_PAGE = 5000
 REBUILD_HINT = "Rebuild it with `qa ingest --rebuild`"
@@ -47,9 +48,16 @@ def _open_client(settings: Settings, create: bool) -> Any:
     import chromadb
 
     if settings.chroma_host:
-        return chromadb.HttpClient(
-            host=settings.chroma_host, port=settings.chroma_port, settings=_chroma_settings()
-        )
+        try:
+            return chromadb.HttpClient(
+                host=settings.chroma_host, port=settings.chroma_port, settings=_chroma_settings()
+            )
+        except Exception as exc:
+            raise IndexMissingError(
+                f"Could not connect to the Chroma server at {settings.chroma_host}:"
+                f"{settings.chroma_port} ({type(exc).__name__}). Start it (`chroma run "
+                "--path <folder>`) or unset CHROMA_HOST to use the index in QA_INDEX_DIR."
+            ) from None
     index_dir = settings.index_dir
     if not create and not (index_dir / "chroma.sqlite3").exists():
         raise IndexMissingError(
@@ -72,6 +80,7 @@ class Store:
         self._lexical: BM25Retriever | None = None
         self._lexical_stamp: float | None = None
         self.generation = ""  # of the index when opened (see qa.retrieve.open_store)
+        self.checked = 0.0  # server mode: when the shared state was last read
         self._lock = threading.Lock()
         try:
             if create:
@@ -186,6 +195,35 @@ class Store:
             tmp.rename(target)
         self._lexical = None
 
+    # --- shared state, for readers on other machines (server mode) -----------------
+
+    def write_state(self, generation: str, lexical_ids: str) -> None:
+        """What the last ingest left, where every reader of a Chroma server can see it."""
+        state = self.client.get_or_create_collection(STATE, embedding_function=None)
+        state.upsert(
+            ids=["index"],
+            embeddings=[[0.0]],
+            metadatas=[{"generation": generation, "lexical_ids": lexical_ids}],
+        )
+
+    def read_state(self) -> dict[str, Any] | None:
+        try:
+            state = self.client.get_collection(STATE, embedding_function=None)
+            rows = state.get(ids=["index"], include=["metadatas"])
+        except Exception:
+            return None
+        return dict(rows["metadatas"][0]) if rows["ids"] else None
+
+    def sync_lexical(self) -> bool:
+        """Server mode: rebuild this machine's word index when the server's paragraphs
+        changed since it was built (an ingest from another machine). True if rebuilt."""
+        state = self.read_state()
+        if state is None or state.get("lexical_ids") == self.lexical_ids():
+            return False
+        log.info("the server's paragraphs changed; rebuilding the local word index")
+        self.rebuild_lexical()
+        return True
+
     def lexical_ids(self) -> str | None:
         """The digest of the ids the word index was built from; None if there is none.
         An ingest killed between its Chroma writes and the word index leaves a
@@ -236,11 +274,13 @@ def generation(settings: Settings) -> str:
         return ""
 
 
-def bump_generation(settings: Settings) -> None:
+def bump_generation(settings: Settings) -> str:
+    value = f"{time.time():.6f} {uuid.uuid4().hex}"
     path = settings.index_dir / GENERATION
     tmp = path.with_name(f"{GENERATION}.{os.getpid()}.tmp")
-    tmp.write_text(f"{time.time():.6f} {uuid.uuid4().hex}\n")
+    tmp.write_text(value + "\n")
     os.replace(tmp, path)
+    return value
 
 
 @contextlib.contextmanager

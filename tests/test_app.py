@@ -24,6 +24,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from chat_server import ChatServer, Reply, Request, error
 from conftest import FOREIGN_ENV, ROOT, SEED_000, SEEDS, make_settings, seed_paragraph
 from playwright.sync_api import Browser, Locator, Page, Playwright, expect, sync_playwright
 
@@ -76,7 +77,9 @@ def free_port() -> int:
         return int(s.getsockname()[1])
 
 
-def start_app(index_dir: Path, seeds_dir: Path, workdir: Path, auth: str | None = None) -> App:
+def start_app(
+    index_dir: Path, seeds_dir: Path, workdir: Path, env_extra: dict[str, str] | None = None
+) -> App:
     """`python app.py` in its own process, as a user starts it; returns once it serves."""
     port = free_port()
     env = {k: v for k, v in os.environ.items() if k not in FOREIGN_ENV and k != "QA_AUTH"}
@@ -91,8 +94,7 @@ def start_app(index_dir: Path, seeds_dir: Path, workdir: Path, auth: str | None 
         TRANSFORMERS_OFFLINE="1",
         ANONYMIZED_TELEMETRY="False",
     )
-    if auth:
-        env["QA_AUTH"] = auth
+    env.update(env_extra or {})
     workdir.mkdir(parents=True, exist_ok=True)
     log = workdir / "app.log"
     with log.open("wb") as out:
@@ -460,30 +462,110 @@ def test_upload_is_answerable_at_once_then_delete(page: Page, app: App, tmp_path
     assert "240" not in gone.inner_text()
 
 
-# --- login -------------------------------------------------------------------------
+# --- login, and answers from a model ------------------------------------------------
+
+KEY = "sk-test-PAGE0123456789SECRET"
+USER, PASSWORD = "ann", "s3cret"
+PASSAGE = re.compile(r"^\[(\d+)\] (.*?)\n<passage>\n(.*?)\n</passage>", re.S | re.M)
 
 
-def test_login_when_auth_is_set(
-    app_data: tuple[Path, Path], browser: Browser, tmp_path: Path
-) -> None:
+def citing(template: str, needle: str) -> Any:
+    """A model reply that cites, as {n}, the prompt's passage holding `needle`."""
+
+    def reply(request: Request) -> Reply:
+        numbers = {text: int(n) for n, _, text in PASSAGE.findall(request.user_text)}
+        n = next(n for text, n in numbers.items() if needle in text)
+        return Reply(template.format(n=n), chunk=3)
+
+    return reply
+
+
+@pytest.fixture(scope="module")
+def model_server() -> Iterator[ChatServer]:
+    server = ChatServer().start()
+    yield server
+    server.stop()
+
+
+@pytest.fixture(scope="module")
+def locked_app(
+    app_data: tuple[Path, Path],
+    model_server: ChatServer,
+    tmp_path_factory: pytest.TempPathFactory,
+) -> Iterator[App]:
+    """The page behind a login, answered by a (scripted) model on 127.0.0.1."""
     index_dir, seeds_dir = app_data
-    locked = start_app(index_dir.with_name("index-auth"), seeds_dir, tmp_path, auth="ann:s3cret")
-    try:
-        context = browser.new_context()
-        page = context.new_page()
-        page.set_default_timeout(60_000)
-        page.goto(locked.url)
-        expect(page.locator("#qa-question")).to_have_count(0)
-        page.get_by_label("username").fill("ann")
-        page.get_by_label("password").fill("wrong")
-        page.get_by_role("button", name="Login").click()
-        expect(page.get_by_text("Incorrect", exact=False)).to_be_visible()
-        page.get_by_label("username").fill("ann")
-        page.get_by_label("password").fill("s3cret")
-        page.get_by_role("button", name="Login").click()
-        expect(page.locator("#qa-status")).to_contain_text("paragraphs", timeout=60_000)
-        answer, _ = ask(page, SEED_QUESTION)
-        assert "6,000,000" in answer.inner_text()
-        context.close()
-    finally:
-        stop_app(locked)
+    running = start_app(
+        index_dir.with_name("index-auth"),
+        seeds_dir,
+        tmp_path_factory.mktemp("locked-run"),
+        {
+            "QA_AUTH": f"{USER}:{PASSWORD}",
+            "QA_LLM": "openai",
+            "QA_LLM_MODEL": "local-model",
+            "OPENAI_API_KEY": KEY,
+            "OPENAI_BASE_URL": model_server.base_url,
+            "QA_LLM_TIMEOUT": "10",
+            "QA_LLM_RETRIES": "0",
+        },
+    )
+    yield running
+    stop_app(running)
+
+
+def log_in(browser: Browser, app: App, password: str = PASSWORD) -> Page:
+    page = browser.new_context(viewport={"width": 1200, "height": 1000}).new_page()
+    page.set_default_timeout(60_000)
+    page.goto(app.url)
+    page.get_by_label("username").fill(USER)
+    page.get_by_label("password").fill(password)
+    page.get_by_role("button", name="Login").click()
+    return page
+
+
+def test_login_when_auth_is_set(locked_app: App, browser: Browser) -> None:
+    with urllib.request.urlopen(locked_app.url, timeout=10) as response:
+        assert "#qa-question" not in response.read().decode()
+    page = log_in(browser, locked_app, password="wrong")
+    expect(page.get_by_text("Incorrect", exact=False)).to_be_visible()
+    expect(page.locator("#qa-question")).to_have_count(0)
+    page.context.close()
+
+    page = log_in(browser, locked_app)
+    expect(page.locator("#qa-status")).to_contain_text("paragraphs", timeout=60_000)
+    expect(page.locator("#qa-status")).to_contain_text("Answers: local-model")
+    page.context.close()
+
+
+def test_model_answer_streams_and_a_fallback_says_so(
+    locked_app: App, browser: Browser, model_server: ChatServer
+) -> None:
+    model_server.script = [
+        citing(
+            "The United States gave Panama's Ministry of Security $6 million [{n}].", "6,000,000"
+        ),
+        error(500, "the model server is down"),
+    ]
+    page = log_in(browser, locked_app)
+    expect(page.locator("#qa-status")).to_contain_text("paragraphs", timeout=60_000)
+
+    answer, seen = ask(page, SEED_QUESTION)
+    first_ms, full_ms = seen["first"] - seen["enter"], seen["done"] - seen["enter"]
+    print(f"\nmodel (scripted, 127.0.0.1): Enter to first token {first_ms:.0f} ms, "
+          f"to full answer {full_ms:.0f} ms")  # fmt: skip
+    assert len(seen["states"]) >= 3, seen["states"]  # it grew in pieces
+    expect(answer).to_contain_text("gave Panama's Ministry of Security $6 million [1].")
+    expect(answer.locator(".qa-meta")).to_contain_text("answered by local-model")
+    expect(answer.locator(".qa-fallback")).to_have_count(0)
+    source = answer.locator(".qa-sources details").first
+    source.locator("summary").click()
+    assert source_of(source) == (SEED_000, 2)
+    assert model_server.requests[-1].body.get("stream") is True
+
+    fallback, _ = ask(page, SEED_QUESTION)
+    expect(fallback.locator(".qa-fallback")).to_contain_text("The model could not be used")
+    expect(fallback.locator(".qa-meta")).to_contain_text("answered by extractive")
+    assert "6,000,000" in fallback.inner_text()
+    page_text = page.locator("body").inner_text()
+    assert KEY not in page_text and "Traceback" not in page_text
+    page.context.close()

@@ -261,49 +261,56 @@ def _our_retrieval(forced: str) -> Iterator[list[list[Any]]]:
         setattr(service, "_hits", original_hits)  # noqa: B010
 
 
+def our_case(
+    case: dict[str, Any],
+    settings: Settings,
+    mode: str = "hybrid",
+    llm_judge: LLMJudge | None = None,
+) -> CaseResult:
+    """One case through our pipeline (`ask`); `mode` is hybrid, dense or bm25."""
+    from .service import ask, retrieve
+
+    gold = _gold(case)
+    with _our_retrieval(mode) as calls:
+        started = time.perf_counter()
+        answer = ask(case["question"], history=case.get("history"), settings=settings)
+        seconds = time.perf_counter() - started
+    if calls:
+        ranked = [(h.node.metadata.get("source"), h.node.metadata.get("paragraph"))
+                  for h in calls[0]]  # fmt: skip
+    else:  # an answer path that does not go through service._hits: retrieve again
+        question = answer.standalone_question or case["question"]
+        hits = retrieve(question, k=settings.top_k, settings=settings, mode=mode)
+        ranked = [(h.source, h.paragraph) for h in hits]
+    rank = next((n for n, p in enumerate(ranked, start=1) if p in gold), None)
+    result = CaseResult(
+        id=case["id"],
+        type=case.get("type", ""),
+        correct=judge(case, answer),
+        abstained=answer.abstained,
+        answerable=bool(case.get("answerable", True)),
+        citations=[[(c.source, c.paragraph)] for c in answer.citations],
+        gold=gold,
+        rank=rank if gold else None,
+        seconds=seconds,
+        answer=answer.text,
+        confidence=answer.confidence,
+    )
+    if llm_judge is not None:
+        contexts = [c.text for c in answer.citations]
+        result.judged = llm_judge(case, answer.text, answer.abstained, contexts)
+    return result
+
+
 def run(
     cases: list[dict[str, Any]],
     settings: Settings | None = None,
     mode: str = "hybrid",
     llm_judge: LLMJudge | None = None,
 ) -> Report:
-    """Our pipeline (`ask`) on every case; `mode` is hybrid, dense or bm25."""
-    from .service import ask, retrieve
-
+    """Our pipeline on every case."""
     settings = settings or Settings.from_env()
-    report = Report()
-    for case in cases:
-        gold = _gold(case)
-        with _our_retrieval(mode) as calls:
-            started = time.perf_counter()
-            answer = ask(case["question"], history=case.get("history"), settings=settings)
-            seconds = time.perf_counter() - started
-        if calls:
-            ranked = [(h.node.metadata.get("source"), h.node.metadata.get("paragraph"))
-                      for h in calls[0]]  # fmt: skip
-        else:  # an answer path that does not go through service._hits: retrieve again
-            question = answer.standalone_question or case["question"]
-            hits = retrieve(question, k=settings.top_k, settings=settings, mode=mode)
-            ranked = [(h.source, h.paragraph) for h in hits]
-        rank = next((n for n, p in enumerate(ranked, start=1) if p in gold), None)
-        result = CaseResult(
-            id=case["id"],
-            type=case.get("type", ""),
-            correct=judge(case, answer),
-            abstained=answer.abstained,
-            answerable=bool(case.get("answerable", True)),
-            citations=[[(c.source, c.paragraph)] for c in answer.citations],
-            gold=gold,
-            rank=rank if gold else None,
-            seconds=seconds,
-            answer=answer.text,
-            confidence=answer.confidence,
-        )
-        if llm_judge is not None:
-            contexts = [c.text for c in answer.citations]
-            result.judged = llm_judge(case, answer.text, answer.abstained, contexts)
-        report.cases.append(result)
-    return report
+    return Report([our_case(case, settings, mode, llm_judge) for case in cases])
 
 
 # --- the stock llama-index pipeline ------------------------------------------------------
@@ -340,10 +347,12 @@ class StockPipeline:
             VectorStoreIndex,
             load_index_from_storage,
         )
+        from llama_index.core.llms import MockLLM
 
         # llama-index would otherwise default to OpenAI for both.
         LlamaSettings.embed_model = embedder
-        LlamaSettings.llm = None  # type: ignore[assignment]
+        LlamaSettings.llm = MockLLM()
+        logging.getLogger("llama_index.core.readers.file.base").setLevel(logging.ERROR)
         if persist_dir is not None and (persist_dir / "docstore.json").exists():
             storage = StorageContext.from_defaults(persist_dir=str(persist_dir))
             index = load_index_from_storage(storage, embed_model=embedder)
@@ -371,6 +380,60 @@ class StockPipeline:
         return len(self.index.docstore.docs)
 
 
+def stock_engine(stock: StockPipeline, llm: Any | None = None) -> Any:
+    """The stock query engine, default top-k. With no LLM it cannot write an answer, so
+    it runs with response_mode="no_text" (retrieval only)."""
+    if llm is not None:
+        return stock.index.as_query_engine(llm=llm)
+    from llama_index.core.llms import MockLLM
+
+    return stock.index.as_query_engine(response_mode="no_text", llm=MockLLM())
+
+
+def stock_case(
+    case: dict[str, Any],
+    stock: StockPipeline,
+    engine: Any,
+    settings: Settings,
+    generates: bool,
+    llm_judge: LLMJudge | None = None,
+) -> CaseResult:
+    """One case through the stock query engine. Without a model (`generates` False) its
+    answer is the text of its top chunk. Its citations are its source nodes. It never
+    abstains and gets the question without the conversation (a query engine has no
+    history)."""
+    gold = _gold(case)
+    started = time.perf_counter()
+    response = engine.query(case["question"])
+    seconds = time.perf_counter() - started
+    nodes = list(response.source_nodes)
+    if generates:
+        text = str(response.response or "")
+    else:
+        text = nodes[0].node.get_content() if nodes else ""
+    ranked = stock.retrieve(case["question"], k=settings.top_k)
+    rank = next(
+        (n for n, h in enumerate(ranked, start=1) if set(stock.covers(h.node)) & set(gold)),
+        None,
+    )
+    result = CaseResult(
+        id=case["id"],
+        type=case.get("type", ""),
+        correct=judge_text(case, text, abstained=False),
+        abstained=False,
+        answerable=bool(case.get("answerable", True)),
+        citations=[stock.covers(h.node) for h in nodes],
+        gold=gold,
+        rank=rank if gold else None,
+        seconds=seconds,
+        answer=text,
+    )
+    if llm_judge is not None:
+        contexts = [h.node.get_content() for h in nodes]
+        result.judged = llm_judge(case, text, False, contexts)
+    return result
+
+
 def run_stock(
     cases: list[dict[str, Any]],
     stock: StockPipeline,
@@ -378,47 +441,10 @@ def run_stock(
     llm: Any | None = None,
     llm_judge: LLMJudge | None = None,
 ) -> Report:
-    """The stock query engine, default top-k. With no LLM it cannot write an answer, so
-    it runs with response_mode="no_text" (retrieval only) and its answer is the text of
-    its top chunk; its citations are its source nodes. It never abstains and gets the
-    question without the conversation (a query engine has no history)."""
-    report = Report()
-    if llm is not None:
-        engine = stock.index.as_query_engine(llm=llm)
-    else:
-        engine = stock.index.as_query_engine(response_mode="no_text")
-    for case in cases:
-        gold = _gold(case)
-        started = time.perf_counter()
-        response = engine.query(case["question"])
-        seconds = time.perf_counter() - started
-        nodes = list(response.source_nodes)
-        if llm is not None:
-            text = str(response.response or "")
-        else:
-            text = nodes[0].node.get_content() if nodes else ""
-        ranked = stock.retrieve(case["question"], k=settings.top_k)
-        rank = next(
-            (n for n, h in enumerate(ranked, start=1) if set(stock.covers(h.node)) & set(gold)),
-            None,
-        )
-        result = CaseResult(
-            id=case["id"],
-            type=case.get("type", ""),
-            correct=judge_text(case, text, abstained=False),
-            abstained=False,
-            answerable=bool(case.get("answerable", True)),
-            citations=[stock.covers(h.node) for h in nodes],
-            gold=gold,
-            rank=rank if gold else None,
-            seconds=seconds,
-            answer=text,
-        )
-        if llm_judge is not None:
-            contexts = [h.node.get_content() for h in nodes]
-            result.judged = llm_judge(case, text, False, contexts)
-        report.cases.append(result)
-    return report
+    engine = stock_engine(stock, llm)
+    return Report(
+        [stock_case(c, stock, engine, settings, llm is not None, llm_judge) for c in cases]
+    )
 
 
 def indexed_files(settings: Settings) -> list[Path]:
@@ -450,25 +476,40 @@ def evaluate(
 ) -> dict[str, Any]:
     """Every configuration on the same cases; the JSON-ready report."""
     from .embedding import get_embedder
+    from .service import warm_up
 
     llm_judge = LLMJudge(llm) if llm is not None else None
-    reports: dict[str, Report] = {}
     extra: dict[str, Any] = {}
-    for config in configs:
+    stock = engine = None
+    if "stock" in configs:
         if progress:
-            progress(f"running {LABELS[config]} on {len(cases)} cases")
-        if config == "stock":
-            stock = StockPipeline.build(indexed_files(settings), get_embedder(settings.embed_model))
-            extra["stock_chunks"] = stock.chunks()
-            reports[config] = run_stock(cases, stock, settings, llm=llm, llm_judge=llm_judge)
-        else:
-            reports[config] = run(cases, settings, mode=MODES[config], llm_judge=llm_judge)
+            progress("building the stock llama-index pipeline on the same files")
+        stock = StockPipeline.build(indexed_files(settings), get_embedder(settings.embed_model))
+        engine = stock_engine(stock, llm)
+        extra["stock_chunks"] = stock.chunks()
+    warm_up(settings)  # the model loaded and the index open before anything is timed
+    if progress:
+        progress(f"{len(cases)} cases, each through {', '.join(LABELS[c] for c in configs)}")
+    # Case by case, every configuration in turn: a busy moment on a shared machine then
+    # slows all of them alike, which keeps their latencies comparable.
+    reports: dict[str, Report] = {c: Report() for c in configs}
+    for case in cases:
+        for config in configs:
+            if config == "stock":
+                assert stock is not None
+                result = stock_case(case, stock, engine, settings, llm is not None, llm_judge)
+            else:
+                result = our_case(case, settings, MODES[config], llm_judge)
+            reports[config].cases.append(result)
     return {
         "created": datetime.now(UTC).isoformat(timespec="seconds"),
         "machine": f"{platform.machine()}, Python {platform.python_version()}",
         "embed_model": settings.embed_model,
-        "answerer": "extractive" if llm is None else f"{settings.llm}:{settings.llm_model}",
+        "answerer": settings.llm
+        if settings.llm == "extractive"
+        else f"{settings.llm}:{settings.llm_model}",
         "llm_judge": llm is not None,
+        "judge_model": str(getattr(llm, "model", "")) if llm is not None else None,
         "top_k": settings.top_k,
         "configs": {
             name: {
@@ -855,7 +896,7 @@ def markdown_report(result: dict[str, Any], command: str) -> str:
         f"{result.get('stock_chunks', '?')} chunks) -> query engine with the default "
         "top-k of 2. It reads the files as they are, boilerplate included.",
     ]
-    if result["answerer"] == "extractive":
+    if not result.get("llm_judge"):
         lines.append(
             "- With no LLM configured the stock query engine cannot write an answer. It "
             'runs with `response_mode="no_text"` (retrieval only); its *answer* is the '
@@ -876,7 +917,8 @@ def markdown_report(result: dict[str, Any], command: str) -> str:
     ]
     if result.get("llm_judge"):
         lines.append(
-            "- `llm_correctness` is llama-index's CorrectnessEvaluator score (1-5) / 5 "
+            f"- The stock query engine writes its answers with `{result['judge_model']}`. "
+            "`llm_correctness` is llama-index's CorrectnessEvaluator score (1-5) / 5 "
             "against the case's reference answer; `llm_faithfulness` is the share of "
             "answers FaithfulnessEvaluator finds supported by the cited text."
         )

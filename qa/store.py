@@ -25,6 +25,7 @@ from llama_index.vector_stores.chroma import ChromaVectorStore
 from .errors import IndexCorruptError, IndexMissingError, IndexModelError
 from .settings import Settings
 
+log = logging.getLogger(__name__)
 logging.getLogger("bm25s").setLevel(logging.WARNING)
 
 COLLECTION = "paragraphs"

@@ -569,3 +569,16 @@ def test_model_answer_streams_and_a_fallback_says_so(
     page_text = page.locator("body").inner_text()
     assert KEY not in page_text and "Traceback" not in page_text
     page.context.close()
+
+
+def test_api_needs_the_login_too(locked_app: App, model_server: ChatServer) -> None:
+    from gradio_client import Client
+
+    model_server.script = [citing("Panama got $6 million [{n}].", "6,000,000")]
+
+    with pytest.raises(Exception):  # noqa: B017 - refused before any endpoint is known
+        Client(locked_app.url, verbose=False).predict(SEED_QUESTION, api_name="/ask")
+    client = Client(locked_app.url, auth=(USER, PASSWORD), verbose=False)
+    result = client.predict(SEED_QUESTION, api_name="/ask")
+    assert result["answer"] == "Panama got $6 million [1]."
+    assert (result["citations"][0]["source"], result["citations"][0]["paragraph"]) == (SEED_000, 2)

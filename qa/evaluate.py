@@ -111,6 +111,7 @@ class CaseResult:
     answer: str
     confidence: float = 0.0
     judged: dict[str, float] = field(default_factory=dict)
+    question: str = ""
 
     @property
     def cited(self) -> list[Para]:
@@ -295,6 +296,7 @@ def our_case(
         seconds=seconds,
         answer=answer.text,
         confidence=answer.confidence,
+        question=case["question"],
     )
     if llm_judge is not None:
         contexts = [c.text for c in answer.citations]
@@ -427,6 +429,7 @@ def stock_case(
         rank=rank if gold else None,
         seconds=seconds,
         answer=text,
+        question=case["question"],
     )
     if llm_judge is not None:
         contexts = [h.node.get_content() for h in nodes]
@@ -868,6 +871,21 @@ def write_report(
     return paths
 
 
+def _type_table(result: dict[str, Any]) -> list[str]:
+    configs = result["configs"]
+    first = next(iter(configs.values()))["cases"]
+    types = sorted({c["type"] for c in first})
+    rows = []
+    for t in types:
+        row = [f"{t} ({sum(c['type'] == t for c in first)})"]
+        for config in configs.values():
+            picked = [c for c in config["cases"] if c["type"] == t]
+            row.append(f"{sum(c['correct'] for c in picked) / len(picked):.2f}")
+        rows.append(row)
+    header = ["type (cases)", *[configs[c]["label"] for c in configs]]
+    return markdown_table(header, rows).splitlines()
+
+
 def markdown_report(result: dict[str, Any], command: str) -> str:
     header, rows = table_rows(result)
     m = result["configs"]
@@ -915,6 +933,13 @@ def markdown_report(result: dict[str, Any], command: str) -> str:
         "- Latency is per question, answer included, on a shared 2-core machine: "
         "compare within the run only.",
     ]
+    chunks = result.get("stock_chunks")
+    if isinstance(chunks, int) and chunks <= 5:
+        lines.append(
+            f"- These articles make only {chunks} stock chunks, so stock's hit@5 is 1 by "
+            "construction whenever a chunk covers the gold paragraph."
+        )
+    lines += ["", "Accuracy by question type:", "", *_type_table(result)]
     if result.get("llm_judge"):
         lines.append(
             f"- The stock query engine writes its answers with `{result['judge_model']}`. "
@@ -929,9 +954,9 @@ def markdown_report(result: dict[str, Any], command: str) -> str:
         for kind, ids in kinds.items():
             lines.append(f"- **{kind}** ({len(ids)}): " + ", ".join(ids))
             for case_id in ids[:2]:
-                answer = cases[case_id]["answer"]
+                answer = " ".join(cases[case_id]["answer"].split())
                 short = answer if len(answer) < 160 else answer[:157] + "..."
-                lines.append(f"  - {case_id}: {short}")
+                lines.append(f"  - {case_id} *{cases[case_id]['question']}* → {short}")
     bbc = result.get("bbc")
     if bbc:
         header, rows = bbc_rows(bbc)

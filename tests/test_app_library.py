@@ -31,7 +31,8 @@ The town of Ostby launched its first solar-powered ferry on Tuesday.
 The ferry, named Solveig, carries up to 240 passengers and 18 bicycles.
 """
 
-BRIDGE_HTML = """<html><head><title>New bridge links Ostby and Marnes</title><script>var x = 1;</script></head><body>
+BRIDGE_HTML = """<html><head><title>New bridge links Ostby and Marnes</title>
+<script>var x = 1;</script></head><body>
 <nav>Home | News</nav>
 <h1>Ostby and Marnes joined</h1>
 <p>A 640-metre cable-stayed bridge between Ostby and Marnes opened to traffic on Sunday.</p>

@@ -316,7 +316,8 @@ def build(settings: Settings) -> gr.Blocks:
             else f"its file stays at {result.path}, outside the articles folder"
         )
         message = (
-            f"<p>Deleted {_esc(result.source)}: {result.paragraphs} paragraphs left the "
+            f"<p>Deleted {_esc(result.source)}: {result.paragraphs} "
+            f"paragraph{'s' * (result.paragraphs != 1)} left the "
             f"index and {_esc(where)}.</p>"
         )
         return (message, *refresh())

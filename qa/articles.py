@@ -272,6 +272,33 @@ def read_article(path: Path) -> Article:
     return Article(path=path, title=title, paragraphs=paragraphs)
 
 
+def _walk(folder: Path, warnings: list[str]) -> list[Path]:
+    """Article files in a folder and its subfolders. Symbolic links are not followed:
+    one to a file outside the folder would index (and quote) a file the user did not
+    put there, one inside it would index the same article twice. Linked folders are
+    not entered (no loops)."""
+    root = folder.resolve()
+    found = []
+    for p in sorted(folder.rglob("*")):
+        if p.suffix.lower() not in SUFFIXES or p.name.startswith("."):
+            continue
+        if p.is_symlink():
+            target = p.resolve()
+            if not target.exists():
+                warnings.append(f"{p.name}: a link to a file that does not exist, skipped")
+            elif not target.is_relative_to(root):
+                warnings.append(f"{p.name}: a link to a file outside {folder}, skipped")
+            else:
+                warnings.append(
+                    f"{p.name}: a link to {target.relative_to(root)}, which is read "
+                    "under its own name; skipped"
+                )
+            continue
+        if p.is_file():
+            found.append(p)
+    return found
+
+
 def find_articles(paths: list[Path]) -> tuple[list[Path], list[str]]:
     """Article files under the given files and folders, and a warning for each path
     that is not one."""
@@ -279,10 +306,7 @@ def find_articles(paths: list[Path]) -> tuple[list[Path], list[str]]:
     warnings: list[str] = []
     for path in paths:
         if path.is_dir():
-            found.extend(
-                p for p in sorted(path.rglob("*"))
-                if p.is_file() and p.suffix.lower() in SUFFIXES and not p.name.startswith(".")
-            )  # fmt: skip
+            found.extend(_walk(path, warnings))
         elif path.is_file():
             if path.suffix.lower() in SUFFIXES:
                 found.append(path)

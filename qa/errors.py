@@ -21,5 +21,9 @@ class IndexCorruptError(QAError):
     pass
 
 
+class IndexWriteError(QAError):
+    """Writing to the index failed (disk full, read-only, server gone)."""
+
+
 class ConfigError(QAError):
     """A setting in the environment or on the command line has a value we can't use."""

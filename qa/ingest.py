@@ -21,11 +21,12 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+from chromadb.errors import ChromaError
 from llama_index.core.schema import MetadataMode, TextNode
 
 from .articles import Article, ArticleError, Paragraph, find_articles, read_article
 from .embedding import UnknownModelError, get_embedder
-from .errors import QAError
+from .errors import IndexWriteError, QAError
 from .settings import Settings
 from .store import Store, bump_generation, ids_digest, reset, write_lock
 
@@ -111,12 +112,30 @@ def ingest(
         get_embedder(settings.embed_model)
     except UnknownModelError as exc:
         raise QAError(str(exc)) from None
-    with write_lock(
-        settings, wait=lambda: warn("another ingest is writing to this index; waiting")
-    ):
-        if rebuild:
-            reset(settings)
-        return _ingest(paths, settings, Store(settings, create=True), quiet, warn, started)
+    try:
+        with write_lock(
+            settings, wait=lambda: warn("another ingest is writing to this index; waiting")
+        ):
+            if rebuild:
+                reset(settings)
+            return _ingest(paths, settings, Store(settings, create=True), quiet, warn, started)
+    except QAError:
+        raise
+    except (OSError, ChromaError) as exc:
+        # A full disk, a read-only folder, a server that went away: what was stored
+        # before stays (rows are added before any are deleted), and a rerun completes.
+        reason = exc.strerror if isinstance(exc, OSError) and exc.strerror else str(exc)
+        raise IndexWriteError(
+            f"Could not write to the index at {_where(settings)} ({reason[:200]}). "
+            "Is the disk full or read-only? What was stored before is kept; fix that and "
+            "run `qa ingest` again to finish."
+        ) from None
+
+
+def _where(settings: Settings) -> str:
+    if settings.chroma_host:
+        return f"{settings.chroma_host}:{settings.chroma_port}"
+    return f"{settings.index_dir}/"
 
 
 def _ingest(

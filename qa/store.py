@@ -179,21 +179,25 @@ class Store:
 
     def rebuild_lexical(self) -> None:
         """BM25 over exactly the paragraphs in Chroma, written beside it, with the hash of
-        their ids (see `lexical_ids`)."""
+        their ids (see `lexical_ids`). Built in a private folder and renamed into place,
+        so readers never see half an index and two builders don't collide."""
         nodes = self.nodes()
         target = self.lexical_dir
-        tmp = target.with_name(LEXICAL_DIR + ".tmp")
-        shutil.rmtree(tmp, ignore_errors=True)
-        if nodes:
-            retriever = BM25Retriever.from_defaults(
-                nodes=nodes, similarity_top_k=min(len(nodes), 50), language="en"
-            )
-            tmp.mkdir(parents=True)
-            retriever.persist(str(tmp), show_progress=False)
-            (tmp / LEXICAL_IDS).write_text(ids_digest(n.node_id for n in nodes))
-        shutil.rmtree(target, ignore_errors=True)
-        if nodes:
-            tmp.rename(target)
+        tmp = target.with_name(f"{LEXICAL_DIR}.{os.getpid()}.{uuid.uuid4().hex[:8]}.tmp")
+        try:
+            if nodes:
+                retriever = BM25Retriever.from_defaults(
+                    nodes=nodes, similarity_top_k=min(len(nodes), 50), language="en"
+                )
+                tmp.mkdir(parents=True)
+                retriever.persist(str(tmp), show_progress=False)
+                (tmp / LEXICAL_IDS).write_text(ids_digest(n.node_id for n in nodes))
+            shutil.rmtree(target, ignore_errors=True)
+            if nodes:
+                with contextlib.suppress(OSError):  # another builder just put one there
+                    tmp.rename(target)
+        finally:
+            shutil.rmtree(tmp, ignore_errors=True)
         self._lexical = None
 
     # --- shared state, for readers on other machines (server mode) -----------------
@@ -236,26 +240,35 @@ class Store:
 
     def lexical(self) -> BM25Retriever | None:
         """The persisted BM25 index, reloaded when an ingest (here or in another
-        process) has replaced it."""
-        marker = self.lexical_dir / "retriever.json"
+        process) has replaced it, and rebuilt from Chroma if it is missing or damaged
+        while Chroma holds paragraphs."""
         with self._lock:
-            try:
-                stamp = marker.stat().st_mtime
-            except FileNotFoundError:
-                self._lexical = None
-                return None
-            if self._lexical is None or stamp != self._lexical_stamp:
+            for attempt in range(2):
                 try:
-                    self._lexical = BM25Retriever.from_persist_dir(
-                        str(self.lexical_dir), show_progress=False
-                    )
+                    return self._load_lexical()
+                except FileNotFoundError:
+                    if attempt or self.count() == 0:
+                        self._lexical = None
+                        return None
                 except Exception as exc:
-                    raise IndexCorruptError(
-                        f"The word index at {self.lexical_dir}/ could not be read "
-                        f"({type(exc).__name__}). {REBUILD_HINT}."
-                    ) from None
-                self._lexical_stamp = stamp
-            return self._lexical
+                    if attempt:
+                        raise IndexCorruptError(
+                            f"The word index at {self.lexical_dir}/ could not be read "
+                            f"({type(exc).__name__}). {REBUILD_HINT}."
+                        ) from None
+                log.warning("the word index at %s is missing or damaged; rebuilding it",
+                            self.lexical_dir)  # fmt: skip
+                self.rebuild_lexical()
+            return None
+
+    def _load_lexical(self) -> BM25Retriever:
+        stamp = (self.lexical_dir / "retriever.json").stat().st_mtime
+        if self._lexical is None or stamp != self._lexical_stamp:
+            self._lexical = BM25Retriever.from_persist_dir(
+                str(self.lexical_dir), show_progress=False
+            )
+            self._lexical_stamp = stamp
+        return self._lexical
 
 
 def ids_digest(ids: Iterable[str]) -> str:

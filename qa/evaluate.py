@@ -667,6 +667,15 @@ def _bbc_metrics(
     return out
 
 
+def _embedder_key(settings: Settings) -> str:
+    """Model and variant: the cached indexes are rebuilt when the vectors would differ."""
+    from . import embedding
+
+    resolve = getattr(embedding, "resolve_variant", None)
+    variant = resolve(settings.embed_model) if resolve else ""
+    return f"{settings.embed_model}-{variant}" if variant else settings.embed_model
+
+
 def run_bbc(
     settings: Settings,
     cache: Path = DEFAULT_CACHE,
@@ -685,9 +694,8 @@ def run_bbc(
     folder = cache / "bbc"
     manifest = prepare_bbc(folder)
     files = sorted((folder / "articles").glob("*.txt"))
-    bbc_settings = settings.with_(
-        index_dir=folder / f"index-{settings.embed_model}", chroma_host=None
-    )
+    key = _embedder_key(settings)
+    bbc_settings = settings.with_(index_dir=folder / f"index-{key}", chroma_host=None)
     started = time.perf_counter()
     say(f"BBC: our index of {len(files)} articles (incremental; slow the first time)")
     ingest([folder / "articles"], bbc_settings, quiet=True)
@@ -695,9 +703,7 @@ def run_bbc(
     embedder = get_embedder(settings.embed_model)
     started = time.perf_counter()
     say("BBC: stock index (built once, then loaded)")
-    stock = StockPipeline.build(
-        files, embedder, persist_dir=folder / f"stock-{settings.embed_model}"
-    )
+    stock = StockPipeline.build(files, embedder, persist_dir=folder / f"stock-{key}")
     stock_build = time.perf_counter() - started
 
     queries = bbc_queries(manifest, folder)
@@ -736,7 +742,7 @@ def run_bbc(
 
     return {
         "created": datetime.now(UTC).isoformat(timespec="seconds"),
-        "embed_model": settings.embed_model,
+        "embed_model": key,
         "articles": manifest["files"],
         "original_files": manifest["original_files"],
         "skipped_not_utf8": manifest["skipped_not_utf8"],

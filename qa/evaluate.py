@@ -983,7 +983,9 @@ def markdown_report(result: dict[str, Any], command: str) -> str:
             f"{', '.join(bbc['skipped_not_utf8']) or 'none'}; "
             f"{bbc['skipped_duplicates']} exact duplicates kept once): "
             f"{bbc['paragraphs']} paragraphs in our index, {bbc['stock_chunks']} stock "
-            f"chunks. {bbc['queries']} queries, ranked to depth {bbc['depth']}; run "
+            f"chunks, both embedded with `{bbc['embed_model']}` and cached (building or "
+            f"opening them took ours {bbc['build_seconds']['ours']} s, stock "
+            f"{bbc['build_seconds']['stock']} s in this run). {bbc['queries']} queries, ranked to depth {bbc['depth']}; run "
             f"{bbc['created']}.",
             "",
             markdown_table(header, rows),

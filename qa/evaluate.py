@@ -538,6 +538,37 @@ def bbc_data_dir() -> Path:
     return Path(next(iter(spec.submodule_search_locations))) / "bbcnews" / "data"
 
 
+def bbc_files() -> tuple[list[tuple[str, str]], dict[str, Any]]:
+    """The BBC files as (path under the data folder, text), sorted; files that are not
+    valid UTF-8 skipped, exact duplicates kept once (first in path order)."""
+    data = bbc_data_dir()
+    paths = sorted(data.glob("*/*.txt"))
+    seen: set[str] = set()
+    files: list[tuple[str, str]] = []
+    bad_utf8: list[str] = []
+    duplicates = 0
+    for path in paths:
+        raw = path.read_bytes()
+        try:
+            text = raw.decode("utf-8")
+        except UnicodeDecodeError:
+            bad_utf8.append(str(path.relative_to(data)))
+            continue
+        digest = hashlib.sha256(raw).hexdigest()
+        if digest in seen:
+            duplicates += 1
+            continue
+        seen.add(digest)
+        files.append((str(path.relative_to(data)), text))
+    stats = {
+        "files_total": len(paths),
+        "skipped_not_utf8": bad_utf8,
+        "skipped_exact_duplicates": duplicates,
+        "files_after_dedup": len(files),
+    }
+    return files, stats
+
+
 def prepare_bbc(folder: Path) -> dict[str, Any]:
     """Write the BBC articles as our article files and return the manifest.
 
@@ -551,25 +582,11 @@ def prepare_bbc(folder: Path) -> dict[str, Any]:
     manifest_path = folder / "manifest.json"
     if manifest_path.exists():
         return dict(json.loads(manifest_path.read_text(encoding="utf-8")))
-    data = bbc_data_dir()
     articles_dir = folder / "articles"
     articles_dir.mkdir(parents=True, exist_ok=True)
-    seen: set[str] = set()
     rows: list[dict[str, Any]] = []
-    skipped_utf8: list[str] = []
-    duplicates = 0
-    for path in sorted(data.glob("*/*.txt")):
-        raw = path.read_bytes()
-        try:
-            text = raw.decode("utf-8")
-        except UnicodeDecodeError:
-            skipped_utf8.append(str(path.relative_to(data)))
-            continue
-        digest = hashlib.sha256(raw).hexdigest()
-        if digest in seen:
-            duplicates += 1
-            continue
-        seen.add(digest)
+    files, stats = bbc_files()
+    for original, text in files:
         blocks = split_blocks(text)
         if len(blocks) < 2:
             continue
@@ -578,13 +595,12 @@ def prepare_bbc(folder: Path) -> dict[str, Any]:
         (articles_dir / name).write_text(
             f"Article {len(rows) + 1:04d}\n\n{body}\n", encoding="utf-8"
         )
-        rows.append({"file": name, "original": str(path.relative_to(data)),
-                     "headline": blocks[0]})  # fmt: skip
+        rows.append({"file": name, "original": original, "headline": blocks[0]})
     manifest = {
         "files": len(rows),
-        "original_files": len(rows) + len(skipped_utf8) + duplicates,
-        "skipped_not_utf8": skipped_utf8,
-        "skipped_duplicates": duplicates,
+        "original_files": stats["files_total"],
+        "skipped_not_utf8": stats["skipped_not_utf8"],
+        "skipped_duplicates": stats["skipped_exact_duplicates"],
         "articles": rows,
     }
     manifest_path.write_text(json.dumps(manifest, indent=1), encoding="utf-8")

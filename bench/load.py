@@ -41,13 +41,16 @@ QUESTIONS = ROOT / "eval" / "questions.jsonl"
 SEEDS = ROOT / "seeds"
 START_TIMEOUT = 240  # seconds: model load and Gradio start on a busy 2-core machine
 # Settings from the caller's shell that would change what is measured.
-FOREIGN_ENV = ("QA_AUTH", "QA_EMBED_MODEL", "QA_LLM_MODEL", "QA_TOP_K", "OPENAI_API_KEY",
-               "OPENAI_BASE_URL", "CHROMA_HOST", "CHROMA_PORT")  # fmt: skip
+FOREIGN_ENV = ("QA_AUTH", "QA_EMBED_MODEL", "QA_EMBED_VARIANT", "QA_RETRIEVAL", "QA_LLM_MODEL",
+               "QA_TOP_K", "QA_MAX_CONTEXT_TOKENS", "OPENAI_API_KEY", "OPENAI_BASE_URL",
+               "CHROMA_HOST", "CHROMA_PORT")  # fmt: skip
 
 
 @dataclass
 class App:
     url: str
+    index_dir: Path
+    seeds_dir: Path
     process: subprocess.Popen[bytes]
     log: Path
 
@@ -58,8 +61,11 @@ def free_port() -> int:
         return int(s.getsockname()[1])
 
 
-def start_app(index_dir: Path, seeds_dir: Path, workdir: Path) -> App:
-    """`python app.py` in its own process on a free port; returns once it serves."""
+def start_app(
+    index_dir: Path, seeds_dir: Path, workdir: Path, env_extra: dict[str, str] | None = None
+) -> App:
+    """`python app.py` in its own process on a free port, as a user starts it; returns
+    once it serves (also used by tests/test_app.py)."""
     port = free_port()
     env = {k: v for k, v in os.environ.items() if k not in FOREIGN_ENV}
     env.update(
@@ -73,6 +79,7 @@ def start_app(index_dir: Path, seeds_dir: Path, workdir: Path) -> App:
         TRANSFORMERS_OFFLINE="1",
         ANONYMIZED_TELEMETRY="False",
     )
+    env.update(env_extra or {})
     workdir.mkdir(parents=True, exist_ok=True)
     log = workdir / "app.log"
     with log.open("wb") as out:
@@ -83,7 +90,7 @@ def start_app(index_dir: Path, seeds_dir: Path, workdir: Path) -> App:
             stdout=out,
             stderr=subprocess.STDOUT,
         )
-    app = App(f"http://127.0.0.1:{port}/", process, log)
+    app = App(f"http://127.0.0.1:{port}/", index_dir, seeds_dir, process, log)
     deadline = time.monotonic() + START_TIMEOUT
     while time.monotonic() < deadline:
         if process.poll() is not None:

@@ -12,25 +12,24 @@ import json
 import os
 import re
 import shutil
-import socket
-import subprocess
 import sys
-import time
 import urllib.request
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import pytest
 from chat_server import ChatServer, Reply, Request, error
-from conftest import FOREIGN_ENV, ROOT, SEED_000, SEEDS, make_settings, seed_paragraph
+from conftest import ROOT, SEED_000, SEEDS, make_settings, seed_paragraph
 from playwright.sync_api import Browser, Locator, Page, Playwright, expect, sync_playwright
 
 from qa.ingest import ingest
 from qa.retrieve import forget_stores
 from qa.settings import MAX_QUESTION_CHARS
+
+sys.path.insert(0, str(ROOT / "bench"))  # bench/ holds scripts, not a package
+from load import App, start_app, stop_app  # noqa: E402
 
 SEED_QUESTION = "How much money did the US give Panama for the deportation pilot?"
 NO_BROWSER = (
@@ -45,7 +44,6 @@ BROWSER_ARGS = [
     "--disable-component-update",
     "--disable-sync",
 ]
-START_TIMEOUT = 240  # seconds: model load and Gradio start on a busy 2-core machine
 ANSWER_TIMEOUT = 120_000  # ms
 
 # A made-up article that shares no facts with the seeds.
@@ -60,78 +58,6 @@ crossing in 25 minutes, the harbour office said.
 Its batteries are charged from panels on the roof of the ferry terminal.
 """
 NEW_QUESTION = "How many passengers can the solar ferry Solveig carry?"
-
-
-@dataclass
-class App:
-    url: str
-    index_dir: Path
-    seeds_dir: Path
-    process: subprocess.Popen[bytes]
-    log: Path
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
-def start_app(
-    index_dir: Path, seeds_dir: Path, workdir: Path, env_extra: dict[str, str] | None = None
-) -> App:
-    """`python app.py` in its own process, as a user starts it; returns once it serves."""
-    port = free_port()
-    env = {k: v for k, v in os.environ.items() if k not in FOREIGN_ENV and k != "QA_AUTH"}
-    env.update(
-        QA_INDEX_DIR=str(index_dir),
-        QA_SEEDS_DIR=str(seeds_dir),
-        QA_HOST="127.0.0.1",
-        QA_PORT=str(port),
-        QA_LLM="extractive",
-        GRADIO_ANALYTICS_ENABLED="False",
-        HF_HUB_OFFLINE="1",
-        TRANSFORMERS_OFFLINE="1",
-        ANONYMIZED_TELEMETRY="False",
-    )
-    env.update(env_extra or {})
-    workdir.mkdir(parents=True, exist_ok=True)
-    log = workdir / "app.log"
-    with log.open("wb") as out:
-        process = subprocess.Popen(
-            [sys.executable, str(ROOT / "app.py")],
-            cwd=workdir,  # Gradio's own files (.gradio/) land here, not in the checkout
-            env=env,
-            stdout=out,
-            stderr=subprocess.STDOUT,
-        )
-    app = App(f"http://127.0.0.1:{port}/", index_dir, seeds_dir, process, log)
-    deadline = time.monotonic() + START_TIMEOUT
-    while time.monotonic() < deadline:
-        if process.poll() is not None:
-            pytest.fail(f"app.py exited with {process.returncode}:\n{log_tail(app)}")
-        try:
-            with urllib.request.urlopen(app.url, timeout=5) as response:
-                if response.status == 200:
-                    return app
-        except OSError:
-            pass
-        time.sleep(0.5)
-    stop_app(app)
-    pytest.fail(f"app.py did not serve {app.url} within {START_TIMEOUT} s:\n{log_tail(app)}")
-
-
-def stop_app(app: App) -> None:
-    app.process.terminate()
-    try:
-        app.process.wait(timeout=20)
-    except subprocess.TimeoutExpired:
-        app.process.kill()
-        app.process.wait(timeout=20)
-
-
-def log_tail(app: App, lines: int = 40) -> str:
-    return "\n".join(app.log.read_text(errors="replace").splitlines()[-lines:])
 
 
 @pytest.fixture(scope="module")

@@ -43,6 +43,8 @@ os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
 os.environ.setdefault("ANONYMIZED_TELEMETRY", "False")
 os.environ.setdefault("GRADIO_ANALYTICS_ENABLED", "False")
 
+from load import percentile  # noqa: E402  (bench/ is on sys.path: scripts, not a package)
+
 ROOT = Path(__file__).resolve().parent.parent
 BENCH = ROOT / "bench"
 CACHE = BENCH / ".cache"
@@ -62,15 +64,6 @@ GOALS = {
 
 def log(msg: str) -> None:
     print(f"[scale {time.strftime('%H:%M:%S')}] {msg}", file=sys.stderr, flush=True)
-
-
-def percentile(values: list[float], q: float) -> float:
-    ordered = sorted(values)
-    if not ordered:
-        return float("nan")
-    pos = (len(ordered) - 1) * q
-    lo, hi = int(pos), min(int(pos) + 1, len(ordered) - 1)
-    return ordered[lo] + (ordered[hi] - ordered[lo]) * (pos - lo)
 
 
 def child_env(index_dir: Path) -> dict[str, str]:
@@ -410,16 +403,16 @@ print(json.dumps({"startup_s": seconds, "rss_mb": rss, "abstained": answer.absta
 
 
 def startup(index_dir: Path, question: str) -> dict[str, Any]:
+    return probe([sys.executable, "-c", STARTUP, question], index_dir, "start-up")
+
+
+def probe(command: list[str], index_dir: Path, what: str) -> dict[str, Any]:
+    """Run a measuring child process on an index; its last stdout line is JSON."""
     out = subprocess.run(
-        [sys.executable, "-c", STARTUP, question],
-        env=child_env(index_dir),
-        cwd=ROOT,
-        capture_output=True,
-        text=True,
-        check=False,
+        command, env=child_env(index_dir), cwd=ROOT, capture_output=True, text=True, check=False
     )
     if out.returncode:
-        raise SystemExit(f"start-up probe failed:\n{out.stderr[-3000:]}")
+        raise SystemExit(f"{what} probe failed:\n{out.stderr[-3000:]}")
     return dict(json.loads(out.stdout.strip().splitlines()[-1]))
 
 
@@ -481,17 +474,8 @@ def probe_queries(spec: dict[str, Any]) -> dict[str, Any]:
 def queries(index_dir: Path, spec: dict[str, Any]) -> dict[str, Any]:
     spec_file = index_dir.parent / f"{index_dir.name}.probe.json"
     spec_file.write_text(json.dumps(spec))
-    out = subprocess.run(
-        [sys.executable, str(Path(__file__).resolve()), "--probe", str(spec_file)],
-        env=child_env(index_dir),
-        cwd=ROOT,
-        capture_output=True,
-        text=True,
-        check=False,
-    )
-    if out.returncode:
-        raise SystemExit(f"query probe failed:\n{out.stderr[-3000:]}")
-    raw = json.loads(out.stdout.strip().splitlines()[-1])
+    command = [sys.executable, str(Path(__file__).resolve()), "--probe", str(spec_file)]
+    raw = probe(command, index_dir, "query")
     return {
         "questions": raw["questions"],
         "ask_p50_ms": percentile(raw["ask_ms"], 0.5),

@@ -28,7 +28,7 @@ from .articles import Article, ArticleError, Paragraph, find_articles, read_arti
 from .embedding import UnknownModelError, get_embedder
 from .errors import IndexWriteError, QAError
 from .settings import Settings
-from .store import Store, bump_generation, ids_digest, reset, write_lock
+from .store import Store, bump_generation, ids_digest, reset, where, write_lock
 
 log = logging.getLogger(__name__)
 
@@ -127,16 +127,10 @@ def ingest(
         # before stays (rows are added before any are deleted), and a rerun completes.
         reason = exc.strerror if isinstance(exc, OSError) and exc.strerror else str(exc)
         raise IndexWriteError(
-            f"Could not write to the index at {_where(settings)} ({reason[:200]}). "
+            f"Could not write to the index at {where(settings)} ({reason[:200]}). "
             "Is the disk full or read-only? What was stored before is kept; fix that and "
             "run `qa ingest` again to finish."
         ) from None
-
-
-def _where(settings: Settings) -> str:
-    if settings.chroma_host:
-        return f"{settings.chroma_host}:{settings.chroma_port}"
-    return f"{settings.index_dir}/"
 
 
 def _ingest(

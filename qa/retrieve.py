@@ -138,6 +138,19 @@ _CACHE_LOCK = threading.Lock()
 SERVER_CHECK_SECONDS = 2.0
 
 
+def _key(settings: Settings) -> tuple[Any, ...]:
+    return (str(settings.index_dir.resolve()), settings.chroma_host, settings.chroma_port,
+            settings.embed_model)  # fmt: skip
+
+
+def _drop(key: tuple[Any, ...], settings: Settings) -> None:
+    """Forget this process's open store (and embedded Chroma database) for an index;
+    the caller holds _CACHE_LOCK."""
+    _CACHE.pop(key, None)
+    if not settings.chroma_host:
+        forget_client(settings.index_dir)
+
+
 def open_store(settings: Settings) -> Store:
     """One open store per index per process, kept in step with ingests elsewhere.
 
@@ -146,8 +159,7 @@ def open_store(settings: Settings) -> Store:
     for rows another process added fails. Chroma server: the vectors are always current;
     the local word index is rebuilt when the server's paragraphs changed (checked at most
     every SERVER_CHECK_SECONDS)."""
-    key = (str(settings.index_dir.resolve()), settings.chroma_host, settings.chroma_port,
-           settings.embed_model)  # fmt: skip
+    key = _key(settings)
     server = bool(settings.chroma_host)
     current = "" if server else generation(settings)
     with _CACHE_LOCK:
@@ -164,9 +176,7 @@ def open_store(settings: Settings) -> Store:
                     raise
                 except Exception:
                     pass
-            _CACHE.pop(key, None)
-            if not server:
-                forget_client(settings.index_dir)
+            _drop(key, settings)
         store = Store(settings)
         store.generation = current
         if server:
@@ -178,12 +188,9 @@ def open_store(settings: Settings) -> Store:
 
 def reopen_store(settings: Settings) -> Store:
     """Drop this process's open store for the index and open it again from disk."""
-    key = (str(settings.index_dir.resolve()), settings.chroma_host, settings.chroma_port,
-           settings.embed_model)  # fmt: skip
+    key = _key(settings)
     with _CACHE_LOCK:
-        _CACHE.pop(key, None)
-        if not settings.chroma_host:
-            forget_client(settings.index_dir)
+        _drop(key, settings)
     return open_store(settings)
 
 

@@ -83,10 +83,12 @@ def retrieve(
     retriever = hybrid_retriever(settings, k=k, mode=mode or settings.retrieval)
     q_vec = retriever.embedder.embed_queries([question])[0]
     hits = _hits(retriever, question, q_vec)
-    return [
-        citation_from_hit(h, n, float(h.node.metadata.get("dense_score", 0.0)))
-        for n, h in enumerate(hits, start=1)
-    ]
+    return [_at_cosine(h, n) for n, h in enumerate(hits, start=1)]
+
+
+def _at_cosine(hit: NodeWithScore, n: int) -> Citation:
+    """A retrieved paragraph as citation n, scored by its cosine to the question."""
+    return citation_from_hit(hit, n, float(hit.node.metadata.get("dense_score", 0.0)))
 
 
 def _cite(picked: list[Scored]) -> tuple[str, list[Citation]]:
@@ -149,10 +151,7 @@ def _context(
 
 
 def _related(hits: Sequence[NodeWithScore]) -> list[Citation]:
-    return [
-        citation_from_hit(h, n, float(h.node.metadata.get("dense_score", 0.0)))
-        for n, h in enumerate(hits[:RELATED], start=1)
-    ]
+    return [_at_cosine(h, n) for n, h in enumerate(hits[:RELATED], start=1)]
 
 
 def _finish(answer: Answer, ctx: _Context) -> Answer:
@@ -265,10 +264,7 @@ def _generated(ctx: _Context, llm: LLM, settings: Settings, stream: bool) -> Ite
         text = ("".join(streamed) + "".join(held)).strip()
         if mapper.order:
             hits = [prompt.hits[n - 1] for n in mapper.order]
-            citations = [
-                citation_from_hit(h, i, float(h.node.metadata.get("dense_score", 0.0)))
-                for i, h in enumerate(hits, start=1)
-            ]
+            citations = [_at_cosine(h, i) for i, h in enumerate(hits, start=1)]
             answer = Answer(text=text, abstained=False, citations=citations)
             if mapper.invalid:
                 answer.notes.append(
@@ -283,13 +279,10 @@ def _generated(ctx: _Context, llm: LLM, settings: Settings, stream: bool) -> Ite
         answer = _extractive(ctx)
         answer.fallback = True
         answer.notes.append(f"{reason} This is the offline extractive answer instead.")
-        if not streamed:
-            yield from _words(answer.text)
-    else:
-        if not streamed:
-            yield from _words(answer.text)
-        elif "".join(held):
-            yield "".join(held)
+    if not streamed:
+        yield from _words(answer.text)
+    elif not reason and "".join(held):
+        yield "".join(held)
     answer.answerer = settings.llm_model
     answer.prompt_tokens = prompt.tokens
     yield _finish(answer, ctx)

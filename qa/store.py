@@ -142,8 +142,7 @@ class Store:
 
     @property
     def where(self) -> str:
-        s = self.settings
-        return f"{s.chroma_host}:{s.chroma_port}" if s.chroma_host else f"{s.index_dir}/"
+        return where(self.settings)
 
     @property
     def lexical_dir(self) -> Path:
@@ -359,6 +358,13 @@ class Store:
             )
             self._lexical_stamp = stamp
         return self._lexical
+
+
+def where(settings: Settings) -> str:
+    """The index as a user names it: the server's address, or the folder."""
+    if settings.chroma_host:
+        return f"{settings.chroma_host}:{settings.chroma_port}"
+    return f"{settings.index_dir}/"
 
 
 def ids_digest(ids: Iterable[str]) -> str:

@@ -211,18 +211,25 @@ class Store:
         their ids (see `lexical_ids`). Built in a private folder and renamed into place,
         so readers never see half an index and two builders don't collide."""
         nodes = self.nodes()
+        retriever = None
+        if nodes:
+            retriever = BM25Retriever.from_defaults(
+                nodes=nodes, similarity_top_k=min(len(nodes), 50), language="en"
+            )
+        self._write_lexical(retriever, (n.node_id for n in nodes))
+
+    def _write_lexical(self, retriever: BM25Retriever | None, ids: Iterable[str]) -> None:
+        """Persist a word index (None: there is none) and the digest of its ids in a
+        private folder, then rename it into place."""
         target = self.lexical_dir
         tmp = target.with_name(f"{LEXICAL_DIR}.{os.getpid()}.{uuid.uuid4().hex[:8]}.tmp")
         try:
-            if nodes:
-                retriever = BM25Retriever.from_defaults(
-                    nodes=nodes, similarity_top_k=min(len(nodes), 50), language="en"
-                )
+            if retriever is not None:
                 tmp.mkdir(parents=True)
                 retriever.persist(str(tmp), show_progress=False)
-                (tmp / LEXICAL_IDS).write_text(ids_digest(n.node_id for n in nodes))
+                (tmp / LEXICAL_IDS).write_text(ids_digest(ids))
             shutil.rmtree(target, ignore_errors=True)
-            if nodes:
+            if retriever is not None:
                 with contextlib.suppress(OSError):  # another builder just put one there
                     tmp.rename(target)
         finally:
@@ -246,32 +253,21 @@ class Store:
         texts = [metadata_dict_to_node(e).get_content(MetadataMode.EMBED) for e in entries]
         entries += [node_to_metadata_dict(n) | {"node_id": n.node_id} for n in added]
         texts += [n.get_content(MetadataMode.EMBED) for n in added]
-        target = self.lexical_dir
-        tmp = target.with_name(f"{LEXICAL_DIR}.{os.getpid()}.{uuid.uuid4().hex[:8]}.tmp")
-        try:
-            if entries:
-                # As BM25Retriever.from_defaults(nodes=..., language="en") builds it.
-                stemmer = Stemmer.Stemmer("english")
-                tokens = bm25s.tokenize(
-                    texts, stopwords="en", stemmer=stemmer, token_pattern=TOKEN_PATTERN,
-                    show_progress=False,
-                )  # fmt: skip
-                bm25 = bm25s.BM25(corpus=entries)
-                bm25.index(tokens, show_progress=False)
-                retriever = BM25Retriever(
-                    existing_bm25=bm25, stemmer=stemmer, token_pattern=TOKEN_PATTERN,
-                    similarity_top_k=min(len(entries), 50),
-                )  # fmt: skip
-                tmp.mkdir(parents=True)
-                retriever.persist(str(tmp), show_progress=False)
-                (tmp / LEXICAL_IDS).write_text(ids_digest(e["node_id"] for e in entries))
-            shutil.rmtree(target, ignore_errors=True)
-            if entries:
-                with contextlib.suppress(OSError):
-                    tmp.rename(target)
-        finally:
-            shutil.rmtree(tmp, ignore_errors=True)
-        self._lexical = None
+        retriever = None
+        if entries:
+            # As BM25Retriever.from_defaults(nodes=..., language="en") builds it.
+            stemmer = Stemmer.Stemmer("english")
+            tokens = bm25s.tokenize(
+                texts, stopwords="en", stemmer=stemmer, token_pattern=TOKEN_PATTERN,
+                show_progress=False,
+            )  # fmt: skip
+            bm25 = bm25s.BM25(corpus=entries)
+            bm25.index(tokens, show_progress=False)
+            retriever = BM25Retriever(
+                existing_bm25=bm25, stemmer=stemmer, token_pattern=TOKEN_PATTERN,
+                similarity_top_k=min(len(entries), 50),
+            )  # fmt: skip
+        self._write_lexical(retriever, (e["node_id"] for e in entries))
 
     def _stored_corpus(self, expected: str) -> list[dict[str, Any]] | None:
         """The paragraphs of the word index on disk, if it holds exactly the ids whose

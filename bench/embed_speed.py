@@ -391,8 +391,8 @@ def report(r: Json) -> str:
         "",
         "## Set-up",
         "",
-        f"The export (ONNX, fused: {s['fusions']}; attention without a mask in "
-        f"{s['attention_without_mask']} layers; every matrix product int8, per channel, "
+        f"The export (ONNX, fused: {s['fusions']}; attention without a mask or bias in "
+        f"{s['attention_without_mask_or_bias']} layers; every matrix product int8, per channel, "
         f"but {s['outlier_channels_fp32']} outlier feed-forward channels on an fp32 side "
         f"path) took "
         f"{s['export_s']} s here and writes a {s['artefact_mb']} MB file, once, under "

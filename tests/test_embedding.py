@@ -203,7 +203,9 @@ def test_export_runs_offline_from_the_package_and_is_cached(
     path = embedding.prepare()
     assert path.is_relative_to(tmp_path / "cache") and path.stat().st_size > 10_000_000
     info = json.loads((path.parent / "export.json").read_text())
-    assert info["fusions"]["MultiHeadAttention"] == 6 and info["attention_without_mask"] == 6
+    assert (
+        info["fusions"]["MultiHeadAttention"] == 6 and info["attention_without_mask_or_bias"] == 6
+    )
     assert 1 <= info["outlier_channels_fp32"] <= 24 and info["probe_cosine_min"] >= 0.99
     stamp = path.stat().st_mtime_ns
     assert embedding.prepare() == path and path.stat().st_mtime_ns == stamp  # not redone

@@ -269,17 +269,6 @@ def our_case(
     return result
 
 
-def run(
-    cases: list[dict[str, Any]],
-    settings: Settings | None = None,
-    mode: str = "hybrid",
-    llm_judge: LLMJudge | None = None,
-) -> Report:
-    """Our pipeline on every case."""
-    settings = settings or Settings.from_env()
-    return Report([our_case(case, settings, mode, llm_judge) for case in cases])
-
-
 # --- the stock llama-index pipeline ------------------------------------------------------
 
 
@@ -400,19 +389,6 @@ def stock_case(
         contexts = [h.node.get_content() for h in nodes]
         result.judged = llm_judge(case, text, False, contexts)
     return result
-
-
-def run_stock(
-    cases: list[dict[str, Any]],
-    stock: StockPipeline,
-    settings: Settings,
-    llm: Any | None = None,
-    llm_judge: LLMJudge | None = None,
-) -> Report:
-    engine = stock_engine(stock, llm)
-    return Report(
-        [stock_case(c, stock, engine, settings, llm is not None, llm_judge) for c in cases]
-    )
 
 
 def indexed_files(settings: Settings) -> list[Path]:

@@ -33,17 +33,11 @@ ANSWERERS = ("extractive", "openai")
 RETRIEVALS = ("hybrid", "dense", "bm25")
 
 
-def _choice(env: Mapping[str, str], name: str, choices: tuple[str, ...]) -> str:
-    value = (env.get(name) or choices[0]).lower()
-    if value not in choices:
+def _one_of(name: str, value: str, choices: tuple[str, ...]) -> str:
+    """`value` of the setting `name`, lower-cased, if it is one of `choices`."""
+    if value.lower() not in choices:
         raise ConfigError(f"{name}={value!r}: use one of {', '.join(choices)}.")
-    return value
-
-
-def _answerer(name: str) -> str:
-    if name.lower() not in ANSWERERS:
-        raise ConfigError(f"QA_LLM={name!r}: use one of {', '.join(ANSWERERS)}.")
-    return name.lower()
+    return value.lower()
 
 
 @dataclass(frozen=True)
@@ -77,7 +71,11 @@ class Settings:
             index_dir=Path(env.get("QA_INDEX_DIR") or "index"),
             seeds_dir=Path(env.get("QA_SEEDS_DIR") or "seeds"),
             embed_model=env.get("QA_EMBED_MODEL") or DEFAULT_EMBED_MODEL,
-            llm=_answerer(env.get("QA_LLM") or ("openai" if key or base_url else "extractive")),
+            llm=_one_of(
+                "QA_LLM",
+                env.get("QA_LLM") or ("openai" if key or base_url else "extractive"),
+                ANSWERERS,
+            ),
             llm_model=env.get("QA_LLM_MODEL") or "gpt-4o-mini",
             openai_api_key=key,
             openai_base_url=base_url,
@@ -85,7 +83,7 @@ class Settings:
             chroma_port=_num(env, "CHROMA_PORT", int, 8000),
             auth=env.get("QA_AUTH") or None,
             top_k=_num(env, "QA_TOP_K", int, 8),
-            retrieval=_choice(env, "QA_RETRIEVAL", RETRIEVALS),
+            retrieval=_one_of("QA_RETRIEVAL", env.get("QA_RETRIEVAL") or "hybrid", RETRIEVALS),
             llm_timeout=_num(env, "QA_LLM_TIMEOUT", float, 60),
             llm_retries=_num(env, "QA_LLM_RETRIES", int, 2),
             llm_max_tokens=_num(env, "QA_LLM_MAX_TOKENS", int, 400),

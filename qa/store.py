@@ -409,14 +409,9 @@ def write_lock(settings: Settings, wait: Callable[[], None] | None = None) -> It
 
 def forget_client(index_dir: Path) -> None:
     """Close this process's Chroma database for a path, so the next client reads it
-    afresh from disk."""
-    _forget_client(index_dir)
-
-
-def _forget_client(index_dir: Path) -> None:
-    """Chroma keeps one open database per path per process and hands it to every new
-    client; stop it before deleting its files, or the next client writes to the deleted
-    database and nothing reaches disk."""
+    afresh from disk. Chroma keeps one open database per path per process and hands it
+    to every new client; stop it before deleting its files, or the next client writes to
+    the deleted database and nothing reaches disk."""
     try:
         from chromadb.api.shared_system_client import SharedSystemClient
 
@@ -437,7 +432,7 @@ def reset(settings: Settings) -> None:
         shutil.rmtree(settings.index_dir / LEXICAL_DIR, ignore_errors=True)
         return
     index_dir = settings.index_dir
-    _forget_client(index_dir)
+    forget_client(index_dir)
     if index_dir.exists():
         for child in index_dir.iterdir():
             if child.name in ("README.md", WRITE_LOCK):

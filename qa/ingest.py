@@ -28,7 +28,7 @@ from .articles import Article, ArticleError, Paragraph, find_articles, read_arti
 from .embedding import UnknownModelError, get_embedder
 from .errors import IndexWriteError, QAError
 from .settings import Settings
-from .store import Store, bump_generation, ids_digest, reset, where, write_lock
+from .store import Store, ids_digest, reset, where, write_lock
 
 log = logging.getLogger(__name__)
 
@@ -229,14 +229,14 @@ def _ingest(
     # Stored as they are embedded, a chunk at a time, and added before anything is
     # deleted: a run killed at any point leaves extra or missing rows that the next run
     # (same ids) completes or removes, never a paragraph twice.
-    if to_add and not fresh:
-        store.add(to_add)
+    reused = [n for n in to_add if n.embedding is not None]
+    if reused:
+        store.add(reused)
     if fresh:
-        store.add([n for n in to_add if n.embedding is not None])
         embedder = get_embedder(settings.embed_model)
         bar = _progress(len(fresh), quiet)
-        # Longest first keeps similar lengths in a batch (less padding) and shows
-        # the slow part of the bar first.
+        # Longest first keeps similar lengths in a batch (less padding where texts are
+        # batched, as by the fp32 reference) and shows the slow part of the bar first.
         order = sorted(fresh, key=lambda n: -len(n.text))
         for start in range(0, len(order), EMBED_CHUNK):
             chunk = order[start : start + EMBED_CHUNK]
@@ -251,12 +251,10 @@ def _ingest(
     if to_delete:
         store.delete(to_delete)
     # The word index must hold exactly what Chroma holds; a killed run can leave it behind.
-    final_ids = (all_ids | {n.node_id for n in to_add}) - set(to_delete)
-    if to_add or to_delete or store.lexical_ids() != ids_digest(final_ids):
+    after = ids_digest((all_ids | {n.node_id for n in to_add}) - set(to_delete))
+    if to_add or to_delete or store.lexical_ids() != after:
         store.update_lexical(to_add, to_delete, before=ids_digest(all_ids))
-        generation = bump_generation(settings)
-        if settings.chroma_host:
-            store.write_state(generation, ids_digest(final_ids))
+        store.announce_change(after)
     report.paragraphs = store.count()
     report.seconds = round(time.perf_counter() - started, 3)
     return report

@@ -206,28 +206,30 @@ class Store:
 
     # --- the lexical index ------------------------------------------------------------
 
-    def rebuild_lexical(self) -> None:
+    def rebuild_lexical(self) -> str:
         """BM25 over exactly the paragraphs in Chroma, written beside it, with the hash of
-        their ids (see `lexical_ids`). Built in a private folder and renamed into place,
-        so readers never see half an index and two builders don't collide."""
+        their ids (see `lexical_ids`), which it returns. Built in a private folder and
+        renamed into place, so readers never see half an index and two builders don't
+        collide."""
         nodes = self.nodes()
         retriever = None
         if nodes:
             retriever = BM25Retriever.from_defaults(
                 nodes=nodes, similarity_top_k=min(len(nodes), 50), language="en"
             )
-        self._write_lexical(retriever, (n.node_id for n in nodes))
+        return self._write_lexical(retriever, (n.node_id for n in nodes))
 
-    def _write_lexical(self, retriever: BM25Retriever | None, ids: Iterable[str]) -> None:
+    def _write_lexical(self, retriever: BM25Retriever | None, ids: Iterable[str]) -> str:
         """Persist a word index (None: there is none) and the digest of its ids in a
-        private folder, then rename it into place."""
+        private folder, then rename it into place. Returns the digest."""
+        digest = ids_digest(ids)
         target = self.lexical_dir
         tmp = target.with_name(f"{LEXICAL_DIR}.{os.getpid()}.{uuid.uuid4().hex[:8]}.tmp")
         try:
             if retriever is not None:
                 tmp.mkdir(parents=True)
                 retriever.persist(str(tmp), show_progress=False)
-                (tmp / LEXICAL_IDS).write_text(ids_digest(ids))
+                (tmp / LEXICAL_IDS).write_text(digest)
             shutil.rmtree(target, ignore_errors=True)
             if retriever is not None:
                 with contextlib.suppress(OSError):  # another builder just put one there
@@ -235,6 +237,7 @@ class Store:
         finally:
             shutil.rmtree(tmp, ignore_errors=True)
         self._lexical = None
+        return digest
 
     def update_lexical(
         self, added: Sequence[BaseNode], deleted: Iterable[str], before: str
@@ -284,6 +287,14 @@ class Store:
         return corpus
 
     # --- shared state, for readers on other machines (server mode) -----------------
+
+    def announce_change(self, lexical_ids: str) -> None:
+        """After a write (the word index already updated; `lexical_ids` the digest of the
+        paragraph ids now stored): readers in this and other processes reopen the store,
+        and in server mode other machines rebuild their word index."""
+        generation = bump_generation(self.settings)
+        if self.settings.chroma_host:
+            self.write_state(generation, lexical_ids)
 
     def write_state(self, generation: str, lexical_ids: str) -> None:
         """What the last ingest left, where every reader of a Chroma server can see it."""

@@ -24,7 +24,7 @@ from .errors import IndexMissingError, QAError
 from .ingest import IngestReport, ingest
 from .retrieve import open_store
 from .settings import Settings
-from .store import bump_generation, write_lock
+from .store import write_lock
 
 # One change at a time from this process (the index's own write lock covers processes).
 _WRITE_LOCK = threading.Lock()
@@ -191,8 +191,7 @@ def delete_article(path: str, settings: Settings) -> DeleteResult:
         if not ids:
             raise QAError(f"{source} is not in the index (was it deleted already?).")
         store.delete(ids)
-        store.rebuild_lexical()
-        bump_generation(settings)  # readers here and in other processes reopen the index
+        store.announce_change(store.rebuild_lexical())
         file = Path(path)
         removed = False
         if _inside(file, settings.seeds_dir) and file.is_file():

@@ -20,6 +20,7 @@ from conftest import ROOT, SEED_000, make_settings
 
 from qa.errors import IndexMissingError
 from qa.ingest import ingest
+from qa.library import delete_article, list_articles
 from qa.service import ask, retrieve
 from qa.settings import Settings
 
@@ -101,6 +102,29 @@ def test_ingest_and_ask_through_the_server(
     assert [h.source for h in retrieve("Vardø ferry", k=1, settings=there, mode="bm25")] == [
         "port.txt"
     ]
+
+
+def test_an_article_deleted_on_one_machine_leaves_the_other(
+    chroma_server: int, tmp_path: Path, seeds_copy: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    (seeds_copy / "port.txt").write_text(
+        "Port news\n\nThe Vardø ferry terminal reopened on Monday after 41 days.\n",
+        encoding="utf-8",
+    )
+    here = on_server(tmp_path / "machine-a", seeds_copy, chroma_server)
+    there = on_server(tmp_path / "machine-b", seeds_copy, chroma_server)
+    ingest([seeds_copy], here, quiet=True)
+    monkeypatch.setattr(retrieve_mod, "SERVER_CHECK_SECONDS", 0.0)
+    assert "port.txt" in {
+        h.source for h in retrieve("Vardø ferry", k=3, settings=there, mode="bm25")
+    }
+
+    [port] = [a for a in list_articles(here) if a.source == "port.txt"]
+    delete_article(port.path, here)
+    assert "port.txt" not in {
+        h.source for h in retrieve("Vardø ferry", k=3, settings=there, mode="bm25")
+    }
+    assert ask(QUESTION, settings=there).citations[0].source == SEED_000
 
 
 def test_cli_uses_the_server_from_the_environment(

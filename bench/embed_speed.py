@@ -126,14 +126,12 @@ def seed_paragraphs() -> list[str]:
 
 def question_set(base: Path) -> Json:
     """MRR@10 on the answerable questions through qa's retrieval, per variant."""
-    from qa.evaluate import load_cases
-    from qa.followup import condense
+    from qa.evaluate import retrieval_cases, retrieval_rank
     from qa.ingest import ingest
     from qa.retrieve import forget_stores
-    from qa.service import retrieve
     from qa.settings import Settings
 
-    cases = [c for c in load_cases() if c.get("answerable") and c.get("gold")]
+    cases = retrieval_cases()
     out: Json = {"questions": len(cases)}
     for built, query in (("fp32", "fp32"), ("int8", "int8"), ("fp32", "int8")):
         os.environ[emb.VARIANT_ENV] = query
@@ -144,12 +142,7 @@ def question_set(base: Path) -> Json:
         if not (base / built).exists():
             ingest([SEEDS], settings, quiet=True)
         for mode in ("dense", "hybrid"):
-            ranks = []
-            for case in cases:
-                gold = {(g["source"], int(g["paragraph"])) for g in case["gold"]}
-                question = condense(case["question"], case.get("history"))
-                hits = retrieve(question, k=10, settings=settings, mode=mode)
-                ranks.append(next((h.n for h in hits if (h.source, h.paragraph) in gold), None))
+            ranks = [retrieval_rank(case, settings, mode) for case in cases]
             out[f"{built}-index/{query}-query/{mode}"] = {
                 "mrr@10": round(sum(1 / r for r in ranks if r) / len(ranks), 4),
                 "hit@1": round(sum(r == 1 for r in ranks) / len(ranks), 4),

@@ -13,24 +13,17 @@ from __future__ import annotations
 import json
 import time
 
-from qa.evaluate import load_cases
-from qa.followup import condense
-from qa.service import retrieve
+from qa.evaluate import retrieval_cases, retrieval_rank
 from qa.settings import Settings
 
 
 def main() -> None:
     settings = Settings.from_env()
-    cases = [c for c in load_cases() if c.get("answerable") and c.get("gold")]
+    cases = retrieval_cases()
     results = {}
     for mode in ("dense", "bm25", "hybrid"):
-        ranks: list[int | None] = []
         started = time.perf_counter()
-        for case in cases:
-            gold = {(g["source"], int(g["paragraph"])) for g in case["gold"]}
-            question = condense(case["question"], case.get("history"))
-            hits = retrieve(question, k=10, settings=settings, mode=mode)
-            ranks.append(next((h.n for h in hits if (h.source, h.paragraph) in gold), None))
+        ranks = [retrieval_rank(case, settings, mode) for case in cases]
         n = len(ranks)
         results[mode] = {
             "hit@1": round(sum(r == 1 for r in ranks) / n, 4),

@@ -180,6 +180,23 @@ def _gold(case: dict[str, Any]) -> list[Para]:
     return [(g["source"], int(g["paragraph"])) for g in case.get("gold", [])]
 
 
+def retrieval_cases(path: Path = DEFAULT_QUESTIONS) -> list[dict[str, Any]]:
+    """The answerable cases with gold paragraphs: those a retrieval rank is defined for."""
+    return [c for c in load_cases(path) if c.get("answerable") and c.get("gold")]
+
+
+def retrieval_rank(case: dict[str, Any], settings: Settings, mode: str, k: int = 10) -> int | None:
+    """The rank of the case's first gold paragraph in qa's retrieval alone (a follow-up
+    rewritten as `ask` would without a model), or None when it is not in the top k."""
+    from .followup import condense
+    from .service import retrieve
+
+    gold = set(_gold(case))
+    question = condense(case["question"], case.get("history"))
+    hits = retrieve(question, k=k, settings=settings, mode=mode)
+    return next((h.n for h in hits if (h.source, h.paragraph) in gold), None)
+
+
 # --- the LLM judge ------------------------------------------------------------------
 
 NO_ANSWER_REFERENCE = "The articles do not answer this question."

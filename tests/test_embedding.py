@@ -12,8 +12,7 @@ from conftest import SEEDS, make_settings, reader_blocks
 from qa import embedding
 from qa.embedding import MINILM, get_embedder, resolve_variant, vectors_compatible
 from qa.errors import IndexModelError
-from qa.evaluate import load_cases
-from qa.followup import condense
+from qa.evaluate import load_cases, retrieval_cases, retrieval_rank
 from qa.ingest import ingest
 from qa.retrieve import forget_stores
 from qa.service import retrieve
@@ -107,16 +106,8 @@ def test_thread_count_setting(monkeypatch: pytest.MonkeyPatch) -> None:
 
 
 def mrr(settings: Settings, mode: str) -> float:
-    cases = [c for c in load_cases() if c.get("answerable") and c.get("gold")]
-    total = 0.0
-    for case in cases:
-        gold = {(g["source"], int(g["paragraph"])) for g in case["gold"]}
-        hits = retrieve(
-            condense(case["question"], case.get("history")), k=10, settings=settings, mode=mode
-        )
-        rank = next((h.n for h in hits if (h.source, h.paragraph) in gold), None)
-        total += 1 / rank if rank else 0.0
-    return total / len(cases)
+    ranks = [retrieval_rank(case, settings, mode) for case in retrieval_cases()]
+    return sum(1 / r for r in ranks if r) / len(ranks)
 
 
 def build(tmp_path: Path, variant: str, monkeypatch: pytest.MonkeyPatch) -> Settings:

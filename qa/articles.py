@@ -254,13 +254,18 @@ def decode(data: bytes, name: str) -> str:
     return text
 
 
-def read_article(path: Path) -> Article:
+def check_size(path: Path, name: str) -> None:
+    """ArticleError if the file at `path` (called `name`) is too large for one article."""
     size = path.stat().st_size
     if size > MAX_FILE_BYTES:
         raise ArticleError(
-            f"{path.name}: {size // (1024 * 1024)} MB is over the "
+            f"{name}: {size / (1024 * 1024):.1f} MB is over the "
             f"{MAX_FILE_BYTES // (1024 * 1024)} MB limit for one article, skipped"
         )
+
+
+def read_article(path: Path) -> Article:
+    check_size(path, path.name)
     text = decode(path.read_bytes(), path.name)
     if path.suffix.lower() in (".html", ".htm"):
         text = html_to_text(text)

@@ -19,7 +19,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from .articles import MAX_FILE_BYTES, SUFFIXES, ArticleError, read_article
+from .articles import SUFFIXES, ArticleError, check_size, read_article
 from .errors import IndexMissingError, QAError
 from .ingest import IngestReport, ingest
 from .retrieve import open_store
@@ -103,12 +103,7 @@ def check_upload(path: Path, name: str) -> str:
         raise ArticleError(f"{name or path.name}: not a usable file name, skipped")
     if Path(name).suffix.lower() not in SUFFIXES:
         raise ArticleError(f"{name}: not a .txt, .md or .html file, skipped")
-    size = path.stat().st_size
-    if size > MAX_FILE_BYTES:
-        raise ArticleError(
-            f"{name}: {size / (1024 * 1024):.1f} MB is over the "
-            f"{MAX_FILE_BYTES // (1024 * 1024)} MB limit for one article, skipped"
-        )
+    check_size(path, name)  # before copying it anywhere
     # Read it under its real name: the suffix decides how it is parsed.
     with tempfile.TemporaryDirectory() as tmp:
         probe = Path(tmp) / name

@@ -9,6 +9,7 @@ from pathlib import Path
 import pytest
 from conftest import make_settings
 
+import qa.articles
 import qa.library
 from qa import ask
 from qa.errors import QAError
@@ -125,7 +126,7 @@ def test_bad_uploads_are_refused_and_change_nothing(
 
 
 def test_size_limit(library: Settings, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(qa.library, "MAX_FILE_BYTES", 100)
+    monkeypatch.setattr(qa.articles, "MAX_FILE_BYTES", 100)  # the one limit, for both paths
     big = upload(tmp_path, "big.txt", "Big\n\n" + "word " * 100)
     with pytest.raises(ValueError, match="over the 0 MB limit|MB limit"):
         check_upload(big, "big.txt")

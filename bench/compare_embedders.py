@@ -19,7 +19,6 @@ import argparse
 import json
 import os
 import platform
-import re
 import sys
 import time
 from collections.abc import Callable, Sequence
@@ -29,7 +28,8 @@ from typing import Any
 
 import numpy as np
 
-from qa.evaluate import bbc_files
+from qa.articles import split_blocks
+from qa.evaluation.bbc import bbc_files
 
 ROOT = Path(__file__).resolve().parent.parent
 BENCH_DIR = ROOT / "bench"
@@ -42,7 +42,6 @@ TOP_K = 10
 DEFAULT_STEP = 5
 FALLBACK_STEP = 10
 PROBE_TEXTS = 32
-PARA_SPLIT = re.compile(r"\n\s*\n")
 
 Matrix = np.ndarray
 EncodeFn = Callable[[Sequence[str]], Matrix]
@@ -51,11 +50,6 @@ Json = dict[str, Any]
 
 def log(msg: str) -> None:
     print(msg, file=sys.stderr, flush=True)
-
-
-def split_blocks(text: str) -> list[str]:
-    """Blocks separated by one or more blank lines, stripped, empties dropped."""
-    return [b.strip() for b in PARA_SPLIT.split(text) if b.strip()]
 
 
 # --------------------------------------------------------------------------

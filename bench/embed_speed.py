@@ -45,6 +45,7 @@ sys.path[:0] = [str(ROOT), str(ROOT / "bench")]
 import compare_embedders as ce  # noqa: E402
 
 from qa import embedding as emb  # noqa: E402
+from qa.articles import split_blocks  # noqa: E402
 
 SEEDS = ROOT / "seeds"
 CHUNK = 64
@@ -121,12 +122,12 @@ def cos_stats(c: np.ndarray) -> Json:
 
 
 def seed_paragraphs() -> list[str]:
-    return [b for f in sorted(SEEDS.glob("*.txt")) for b in ce.split_blocks(f.read_text("utf-8"))]
+    return [b for f in sorted(SEEDS.glob("*.txt")) for b in split_blocks(f.read_text("utf-8"))]
 
 
 def question_set(base: Path) -> Json:
     """MRR@10 on the answerable questions through qa's retrieval, per variant."""
-    from qa.evaluate import retrieval_cases, retrieval_rank
+    from qa.evaluation.cases import retrieval_cases, retrieval_rank
     from qa.ingest import ingest
     from qa.retrieve import forget_stores
     from qa.settings import Settings
@@ -153,7 +154,7 @@ def question_set(base: Path) -> Json:
 def latencies(base: Path, fp32: Encode, int8: Encode) -> Json:
     """Query-embedding and ask() p50, one question at a time, variants alternating."""
     from qa import answer
-    from qa.evaluate import load_cases
+    from qa.evaluation.cases import load_cases
     from qa.retrieve import forget_stores
     from qa.service import ask
     from qa.settings import Settings

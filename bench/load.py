@@ -281,13 +281,13 @@ def main() -> int:
     args = parser.parse_args()
     result = run(args.seconds, args.clients)
     print(json.dumps(result, indent=2))
-    import scale
+    from scale_results import RESULTS_JSON, write_markdown
 
-    if scale.RESULTS_JSON.exists():
-        results = json.loads(scale.RESULTS_JSON.read_text())
+    if RESULTS_JSON.exists():
+        results = json.loads(RESULTS_JSON.read_text())
         results["load"] = result
-        scale.RESULTS_JSON.write_text(json.dumps(results, indent=2) + "\n")
-        scale.write_markdown(results)
+        RESULTS_JSON.write_text(json.dumps(results, indent=2) + "\n")
+        write_markdown(results)
     return 0 if result["errors"] == 0 and result["wrong"] == 0 else 1
 
 

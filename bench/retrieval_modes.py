@@ -13,7 +13,7 @@ from __future__ import annotations
 import json
 import time
 
-from qa.evaluate import retrieval_cases, retrieval_rank
+from qa.evaluation.cases import retrieval_cases, retrieval_rank
 from qa.settings import Settings
 
 

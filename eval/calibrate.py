@@ -13,7 +13,7 @@ import sys
 from pathlib import Path
 
 from qa.answer import ABSTAIN_BELOW, score_sentences, sub_questions
-from qa.evaluate import keywords_match, load_cases
+from qa.evaluation.cases import keywords_match, load_cases
 from qa.followup import condense
 from qa.service import _hits, hybrid_retriever, idf_for
 from qa.settings import Settings

@@ -89,7 +89,7 @@ def cmd_ask(args: argparse.Namespace, settings: Settings) -> int:
 
 
 def cmd_eval(args: argparse.Namespace, settings: Settings) -> int:
-    from .evaluate import cli_eval
+    from .evaluation.run import cli_eval
 
     return cli_eval(args.questions, args.out, settings, as_json=args.json, bbc=args.bbc)
 

@@ -1,4 +1,5 @@
-"""How app.py turns an Answer into a chat message (the browser tests show it rendered)."""
+"""How the chat page turns an Answer into a chat message (qa/web/render.py; the browser
+tests show it rendered), and how app.py reads QA_AUTH."""
 
 from __future__ import annotations
 
@@ -9,9 +10,10 @@ from conftest import ROOT
 
 sys.path.insert(0, str(ROOT))  # app.py is a script at the top of the checkout
 
-from app import answer_html, parse_auth, render, shown_question  # noqa: E402
+from app import parse_auth  # noqa: E402
 from qa.answer import Answer, Citation  # noqa: E402
 from qa.errors import QAError  # noqa: E402
+from qa.web.render import answer_html, render, shown_question  # noqa: E402
 
 PARAGRAPH = "First sentence <b>here</b> & more. The $6 million went to *training*."
 

@@ -12,7 +12,7 @@ from conftest import SEEDS, make_settings, reader_blocks
 from qa import embedding
 from qa.embedding import MINILM, get_embedder, resolve_variant, vectors_compatible
 from qa.errors import IndexModelError
-from qa.evaluate import load_cases, retrieval_cases, retrieval_rank
+from qa.evaluation.cases import load_cases, retrieval_cases, retrieval_rank
 from qa.ingest import ingest
 from qa.retrieve import forget_stores
 from qa.service import retrieve

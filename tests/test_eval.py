@@ -17,14 +17,10 @@ from llama_index.core.schema import TextNode
 
 from qa import cli, service
 from qa.articles import read_article
-from qa.evaluate import (
-    CHART_METRICS,
-    CONFIGS,
-    StockPipeline,
-    draw_chart,
-    keywords_match,
-    load_cases,
-)
+from qa.evaluation import CONFIGS
+from qa.evaluation.cases import keywords_match, load_cases
+from qa.evaluation.report import CHART_METRICS, draw_chart
+from qa.evaluation.stock import StockPipeline
 from qa.settings import Settings
 
 QUESTIONS = ROOT / "eval" / "questions.jsonl"
@@ -288,7 +284,8 @@ def test_llm_judge_scores_beside_the_keywords(
 ) -> None:
     from chat_server import ChatServer, Reply, Request
 
-    from qa.evaluate import evaluate, table_rows, write_report
+    from qa.evaluation.report import table_rows, write_report
+    from qa.evaluation.run import evaluate
     from qa.llm import build_llm
 
     def reply(request: Request) -> Reply:

@@ -1,0 +1,23 @@
+"""Evaluation: a question set scored through our pipeline, its dense-only and BM25-only
+variants and the stock llama-index pipeline, the same way in the same run (`qa eval`).
+
+Where each part lives:
+  cases.py    the question set: reading it, gold paragraphs, what counts as a right answer
+  metrics.py  scoring: per-case results, the report's metrics, misses by kind, the LLM judge
+  stock.py    the stock llama-index baseline built on the same files
+  bbc.py      the BBC retrieval benchmark (corpus reading, cached indexes, headline queries)
+  report.py   rendering: terminal table, Markdown report, PNG chart
+  run.py      the whole evaluation and the `qa eval` command
+"""
+
+from __future__ import annotations
+
+# The configurations compared, in report order; every module of the package uses these.
+CONFIGS = ("ours", "dense", "bm25", "stock")
+LABELS = {
+    "ours": "ours (hybrid)",
+    "dense": "ours, dense only",
+    "bm25": "ours, BM25 only",
+    "stock": "stock llama-index",
+}
+MODES = {"ours": "hybrid", "dense": "dense", "bm25": "bm25"}

@@ -1,0 +1,132 @@
+"""The Chat tab: a question box and the chat, each answer streamed in and then rendered
+with its sources; the plain turns kept for follow-ups."""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections.abc import Iterator
+from typing import Any
+
+import gradio as gr
+
+from ..answer import Answer
+from ..errors import QAError
+from ..service import ask_stream
+from ..settings import Settings
+from .render import render, render_error, render_partial, shown_question
+
+log = logging.getLogger("qa.app")
+
+EXAMPLES = [
+    "How much money did the US give Panama for the deportation pilot?",
+    "Who attended the inauguration of Panama's president?",
+    "How many migrants crossed the Darién jungle in 2023?",
+]
+
+Messages = list[dict[str, str]]
+# What every chat event updates: the chat shown, its state, the plain turns, the box.
+ChatUpdate = tuple[Messages, Messages, Messages, str]
+
+
+def stream_answer(
+    message: str, chat: Messages, turns: Messages, settings: Settings
+) -> Iterator[ChatUpdate]:
+    """Stream one answer into the chat; `turns` keeps the plain text for follow-ups."""
+    question = message or ""
+    chat = list(chat or [])
+    if question.strip():
+        chat.append({"role": "user", "content": shown_question(question)})
+    chat.append({"role": "assistant", "content": render_partial("")})
+    yield chat, chat, turns, ""
+    started = time.perf_counter()
+    streamed = ""
+    answer: Answer | None = None
+    try:
+        for item in ask_stream(question, history=turns or None, settings=settings):
+            if isinstance(item, Answer):
+                answer = item
+                break
+            streamed += item
+            chat[-1] = {"role": "assistant", "content": render_partial(streamed)}
+            yield chat, chat, turns, ""
+    except QAError as exc:
+        chat[-1] = {"role": "assistant", "content": render_error(str(exc))}
+        yield chat, chat, turns, question
+        return
+    except Exception:
+        log.exception("answering %r failed", question[:200])
+        chat[-1] = {
+            "role": "assistant",
+            "content": render_error(
+                "Something went wrong while answering. The server log has the details."
+            ),
+        }
+        yield chat, chat, turns, question
+        return
+    if answer is None:
+        chat[-1] = {"role": "assistant", "content": render_error("No answer came back.")}
+        yield chat, chat, turns, question
+        return
+    chat[-1] = {"role": "assistant", "content": render(answer, time.perf_counter() - started)}
+    turns = [
+        *turns,
+        {"role": "user", "content": question},
+        {"role": "assistant", "content": answer.text},
+    ]
+    yield chat, chat, turns, ""
+
+
+def clear() -> tuple[list[Any], list[Any], list[Any], str]:
+    return [], [], [], ""
+
+
+def pick_example(example: gr.SelectData) -> str:
+    value = example.value
+    return str(value.get("text", "")) if isinstance(value, dict) else str(value)
+
+
+def chat_tab(settings: Settings) -> None:
+    """The tab, laid out and wired inside the gr.Blocks being built."""
+    with gr.Tab("Chat", elem_id="qa-chat-tab"):
+        chatbot = gr.Chatbot(
+            elem_id="qa-chat",
+            show_label=False,
+            height="62vh",
+            examples=[{"text": q} for q in EXAMPLES],
+            placeholder=(
+                "Answers quote the articles and cite the paragraph; "
+                "if the articles don't say, the answer says so."
+            ),
+            latex_delimiters=[],
+            feedback_options=None,
+            buttons=["copy", "copy_all"],
+            layout="panel",
+        )
+        chat_state = gr.State([])
+        turns = gr.State([])
+        with gr.Row():
+            box = gr.Textbox(
+                elem_id="qa-question",
+                show_label=False,
+                placeholder="Ask a question about the articles, then press Enter",
+                scale=8,
+                autofocus=True,
+                lines=1,
+                max_lines=6,
+            )
+            ask_btn = gr.Button("Ask", variant="primary", scale=1, min_width=80)
+            clear_btn = gr.Button("Clear chat", scale=1, min_width=130)
+
+    def respond(message: str, chat: Messages, turns: Messages) -> Iterator[ChatUpdate]:
+        yield from stream_answer(message, chat, turns, settings)
+
+    chat_outputs = [chatbot, chat_state, turns, box]
+    ui: dict[str, Any] = {"api_visibility": "undocumented"}
+    box.submit(respond, [box, chat_state, turns], chat_outputs, **ui)
+    ask_btn.click(respond, [box, chat_state, turns], chat_outputs, **ui)
+    chatbot.example_select(pick_example, None, box, **ui).then(
+        respond, [box, chat_state, turns], chat_outputs, **ui
+    )
+    clear_btn.click(clear, None, chat_outputs, queue=False, **ui)
+    chatbot.clear(clear, None, chat_outputs, queue=False, **ui)

@@ -1,245 +1,51 @@
 """Read an article file into numbered paragraphs, marking what is not evidence.
 
 A paragraph is a block of lines between blank lines, numbered from 1 over the blocks
-of the file as a reader counts them; block 1 is the title. Numbers never skip a block
-we drop, so a citation's paragraph number is the one a person finds in the file.
+of the file as a reader counts them. Numbers never skip a block we drop, so a
+citation's paragraph number is the one a person finds in the file. The first block is
+the title only when it looks like one; front matter (`title:`, `date:`, `author:`,
+`url:`) is read when a text file starts with it. Web pages (qa.webpage) and PDFs
+(qa.pdf) are numbered over the blocks of their extracted text.
 """
 
 from __future__ import annotations
 
-import hashlib
 import re
-from dataclasses import dataclass, field
-from html.parser import HTMLParser
+from datetime import date as Date
 from pathlib import Path
 
-SUFFIXES = (".txt", ".md", ".html", ".htm")
+from .boilerplate import byline_name, classify, looks_like_title
+from .paragraphs import (
+    BODY,
+    BOILERPLATE,
+    FRONT_MATTER,
+    HEADING,
+    TITLE,
+    Article,
+    ArticleError,
+    Paragraph,
+    split_blocks,
+)
+
+__all__ = [
+    "BODY", "BOILERPLATE", "FRONT_MATTER", "HEADING", "TITLE", "Article", "ArticleError",
+    "Paragraph", "classify", "decode", "find_articles", "html_to_text", "read_article",
+    "split_blocks",
+]  # fmt: skip
+
+from .webpage import html_to_text  # noqa: E402  (re-exported: the plain extractor)
+
+SUFFIXES = (".txt", ".md", ".html", ".htm", ".pdf")
+WEB_SUFFIXES = (".html", ".htm")
 MAX_FILE_BYTES = 20 * 1024 * 1024
-
-BODY = "body"
-TITLE = "title"
-HEADING = "heading"
-BOILERPLATE = "boilerplate"
-
-
-class ArticleError(ValueError):
-    """A file that cannot be read as an article; the message says why."""
-
-
-@dataclass(frozen=True)
-class Paragraph:
-    number: int
-    text: str
-    kind: str = BODY
-    heading: str = ""
-    why: str = ""
-
-    @property
-    def content_hash(self) -> str:
-        return hashlib.sha256(self.text.encode("utf-8")).hexdigest()
-
-
-@dataclass
-class Article:
-    path: Path
-    title: str
-    paragraphs: list[Paragraph] = field(default_factory=list)
-
-    @property
-    def source(self) -> str:
-        return self.path.name
-
-    @property
-    def evidence(self) -> list[Paragraph]:
-        return [p for p in self.paragraphs if p.kind == BODY]
-
-
-_BLANK_LINE = re.compile(r"\n[ \t\f\v\u00a0\u200b]*\n")
-
-
-def split_blocks(text: str) -> list[str]:
-    """Blocks between blank lines, each stripped of surrounding whitespace."""
-    text = text.replace("\r\n", "\n").replace("\r", "\n")
-    # A block that is only zero-width spaces is blank too (str.strip keeps them).
-    return [b.strip() for b in _BLANK_LINE.split(text) if b.replace("\u200b", "").strip()]
-
-
-# --- boilerplate -------------------------------------------------------------------
-
-_TEASER_HEADER = re.compile(
-    r"^(also read|read more|read also|related( articles| stories| news)?|"
-    r"more from [\w ]+|recommended( for you)?|you may also like|trending( now)?|"
-    r"latest news|more stories|most read|popular( stories)?)\s*:?$",
-    re.IGNORECASE,
-)
-_TIMESTAMP = re.compile(
-    r"^[\w&' -]{1,40}\|\s*(\d+\s+(second|minute|hour|day|week|month|year)s?\s+ago|"
-    r"just now|yesterday)$",
-    re.IGNORECASE,
-)
-_SINGLE_LINE_JUNK = re.compile(
-    r"^(leave a (reply|comment)|post a comment|comments?|share( this( article| story)?)?|"
-    r"share on \w+|follow us( on \w+)?|subscribe( now| to our newsletter)?|sign up.*newsletter.*|"
-    r"click here.*|advertisement|sponsored|print|email|tags?:.*|"
-    r"\(?\[?email\s*(&#160;)?protected\]?\)?|"
-    r"all rights reserved\.?|©.*|copyright ©?.*\d{4}.*)$",
-    re.IGNORECASE,
-)
-_DISCLAIMER = re.compile(
-    r"^(disclaimer\b|the copyright of this article|this article (is|was) (re)?published|"
-    r"reposting this article)",
-    re.IGNORECASE,
-)
-# The name must be capitalised: "I am told the writing..." in a quote is not a bio.
-_BIO = re.compile(
-    r"^(?i:i'm|i am|i’m)\s+[A-Z][\w.'’-]+(\s+[A-Z][\w.'’-]+)*\b.*\b(?i:writ\w*|journalis\w*|"
-    r"content|blog\w*|editor|reporter|author|specialize|passionate)\b",
-    re.DOTALL,
-)
-_THIRD_PERSON_BIO = re.compile(
-    r"^[A-Z][\w'’-]+(\s+[A-Z][\w'’-]+){1,3}\s+is\s+an?\s+([\w-]+\s+){0,4}"
-    r"(writer|journalist|reporter|editor|correspondent|contributor|columnist)\b",
-)
-_SENTENCE_END = re.compile(r"[.!?:;,…\"”'’)]$")
-
-
-def _looks_like_heading(block: str) -> bool:
-    words = block.split()
-    return (
-        "\n" not in block
-        and 0 < len(words) <= 10
-        and len(block) <= 80
-        and not _SENTENCE_END.search(block)
-        and block[:1].isupper()
-    )
-
-
-def _looks_like_name(block: str) -> bool:
-    words = block.split()
-    return 1 < len(words) <= 4 and all(w[:1].isupper() for w in words) and "\n" not in block
-
-
-def _is_teaser(block: str) -> bool:
-    return bool(
-        _TIMESTAMP.match(block)
-        or block.endswith(("...", "…"))
-        or (_looks_like_heading(block) or len(block) <= 160)
-    )
-
-
-def classify(blocks: list[str]) -> list[Paragraph]:
-    """Number the blocks and mark title, headings and boilerplate (with the reason)."""
-    kinds: list[tuple[str, str]] = [(BODY, "")] * len(blocks)
-    if blocks:
-        kinds[0] = (TITLE, "")
-    in_teasers = False
-    for i, block in enumerate(blocks[1:], start=1):
-        if in_teasers and _is_teaser(block):
-            kinds[i] = (BOILERPLATE, "teaser list")
-            continue
-        in_teasers = False
-        if _TEASER_HEADER.match(block):
-            kinds[i] = (BOILERPLATE, "teaser list")
-            in_teasers = True
-        elif _TIMESTAMP.match(block):
-            kinds[i] = (BOILERPLATE, "teaser list")
-        elif _SINGLE_LINE_JUNK.match(block):
-            kinds[i] = (BOILERPLATE, "page furniture")
-        elif _DISCLAIMER.match(block):
-            kinds[i] = (BOILERPLATE, "copyright disclaimer")
-        elif _BIO.match(block) or _THIRD_PERSON_BIO.match(block):
-            kinds[i] = (BOILERPLATE, "author bio")
-            if i > 1 and _looks_like_name(blocks[i - 1]):
-                kinds[i - 1] = (BOILERPLATE, "author bio")
-
-    paragraphs: list[Paragraph] = []
-    for i, block in enumerate(blocks):
-        kind, why = kinds[i]
-        nxt = kinds[i + 1][0] if i + 1 < len(blocks) else None
-        if kind == BODY and nxt == BODY and _looks_like_heading(block):
-            kind = HEADING
-        paragraphs.append(Paragraph(number=i + 1, text=block, kind=kind, why=why))
-
-    # A heading belongs to the paragraph it heads: carry its words there for retrieval.
-    for i, p in enumerate(paragraphs[:-1]):
-        if p.kind == HEADING:
-            nxt_p = paragraphs[i + 1]
-            paragraphs[i + 1] = Paragraph(nxt_p.number, nxt_p.text, nxt_p.kind, heading=p.text)
-    return paragraphs
-
-
-# --- reading files -----------------------------------------------------------------
-
-_BLOCK_TAGS = {
-    "p", "div", "br", "h1", "h2", "h3", "h4", "h5", "h6", "li", "ul", "ol", "section",
-    "article", "blockquote", "pre", "table", "tr", "header", "footer", "main", "figure",
-    "figcaption", "hr", "dd", "dt", "title",
-}  # fmt: skip
-# Not "head": its end tag is optional, and an unclosed <head> would hide the whole body.
-_SKIP_TAGS = {"script", "style", "noscript", "template", "svg", "nav", "form", "iframe"}
-
-
-class _TextExtractor(HTMLParser):
-    """Visible text with a blank line at every block boundary; no recursion, so deep
-    nesting costs nothing."""
-
-    def __init__(self) -> None:
-        super().__init__(convert_charrefs=True)
-        self.blocks: list[str] = []
-        self.current: list[str] = []
-        self.skip_depth = 0
-        self.title = ""
-        self.in_title = False
-
-    def _flush(self) -> None:
-        text = re.sub(r"\s+", " ", "".join(self.current)).strip()
-        if text:
-            self.blocks.append(text)
-        self.current = []
-
-    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
-        if tag == "title":
-            self.in_title = not self.skip_depth  # an <svg><title> is an icon's label
-        elif tag in _SKIP_TAGS:
-            self.skip_depth += 1
-        elif tag in _BLOCK_TAGS:
-            self._flush()
-
-    def handle_endtag(self, tag: str) -> None:
-        if tag == "title":
-            self.in_title = False
-        elif tag in _SKIP_TAGS:
-            self.skip_depth = max(0, self.skip_depth - 1)
-        elif tag in _BLOCK_TAGS:
-            self._flush()
-
-    def handle_data(self, data: str) -> None:
-        if self.in_title:
-            self.title += data
-        elif not self.skip_depth:
-            self.current.append(data)
-
-    def text(self) -> str:
-        self._flush()
-        blocks = list(self.blocks)
-        title = re.sub(r"\s+", " ", self.title).strip()
-        if title and (not blocks or blocks[0] != title):
-            blocks.insert(0, title)
-        return "\n\n".join(blocks)
-
-
-def html_to_text(html: str) -> str:
-    parser = _TextExtractor()
-    parser.feed(html)
-    parser.close()
-    return parser.text()
+KINDS = "a .txt, .md, .html or .pdf file"
 
 
 def decode(data: bytes, name: str) -> str:
-    """UTF-8 or a clear refusal: guessing a legacy encoding could put wrong characters
-    into quoted evidence, so a non-UTF-8 file is skipped and the user told to convert it."""
-    if not data.strip():
-        raise ArticleError(f"{name}: empty file, skipped")
+    """UTF-8 or a clear refusal, for text and Markdown files: guessing a legacy encoding
+    could put wrong characters into quoted evidence, so a non-UTF-8 text file is skipped
+    and the user told to convert it. (A web page declares its charset: qa.webpage.)"""
+    _check_not_empty(data, name)
     if b"\x00" in data[:8192]:
         raise ArticleError(f"{name}: binary file, skipped")
     try:
@@ -254,6 +60,11 @@ def decode(data: bytes, name: str) -> str:
     return text
 
 
+def _check_not_empty(data: bytes, name: str) -> None:
+    if not data.strip():
+        raise ArticleError(f"{name}: empty file, skipped")
+
+
 def check_size(path: Path, name: str) -> None:
     """ArticleError if the file at `path` (called `name`) is too large for one article."""
     size = path.stat().st_size
@@ -264,17 +75,133 @@ def check_size(path: Path, name: str) -> None:
         )
 
 
+# --- front matter and dates ----------------------------------------------------------
+
+FRONT_KEYS = ("title", "date", "author", "url", "site")
+_FRONT_LINE = re.compile(r"^(title|date|author|url|site|source|published|by)\s*:\s*(.*)$", re.I)
+_FENCE = re.compile(r"\A\ufeff?---[ \t]*\n(.*?)\n---[ \t]*(\n|\Z)", re.DOTALL)
+_ALIASES = {"published": "date", "by": "author", "source": "site"}
+
+
+def front_matter(text: str) -> tuple[dict[str, str], int]:
+    """Front matter at the top of a text file, and how many blocks it spans: a `---`
+    fenced block of `key: value` lines, or a first block made only of such lines
+    (title, date, author, url, site)."""
+    m = _FENCE.match(text)
+    if m:
+        body, blocks = m.group(1), len(split_blocks(m.group(0)))
+    else:
+        first = split_blocks(text)[:1]
+        if not first or not all(_FRONT_LINE.match(line) for line in first[0].split("\n")):
+            return {}, 0
+        body, blocks = first[0], 1
+    fields: dict[str, str] = {}
+    for line in body.split("\n"):
+        fm = _FRONT_LINE.match(line.strip())
+        if fm:
+            key = _ALIASES.get(fm.group(1).lower(), fm.group(1).lower())
+            value = fm.group(2).strip().strip("\"'")
+            if value and key not in fields:
+                fields[key] = value
+    return fields, blocks
+
+
+def iso_date(value: str) -> str:
+    """A date as YYYY-MM-DD ("10 March 2015", "2015-03-10T09:00:00Z"); "" if it is not
+    one."""
+    value = value.strip()
+    if not value:
+        return ""
+    m = re.match(r"^(\d{4})-(\d{2})-(\d{2})", value)
+    if m:
+        try:
+            return Date(int(m[1]), int(m[2]), int(m[3])).isoformat()
+        except ValueError:
+            return ""
+    try:
+        from dateutil import parser
+
+        parsed = parser.parse(value, fuzzy=False, dayfirst=True)
+    except (ValueError, OverflowError, TypeError):
+        return ""
+    return parsed.date().isoformat()
+
+
+# --- reading -------------------------------------------------------------------------
+
+
+def _same_words(a: str, b: str) -> bool:
+    return re.findall(r"\w+", a.lower()) == re.findall(r"\w+", b.lower())
+
+
+def _title_from_name(path: Path) -> str:
+    return re.sub(r"[_-]+", " ", path.stem).strip() or path.name
+
+
+def _from_blocks(
+    path: Path,
+    blocks: list[str],
+    fields: dict[str, str],
+    skip: int = 0,
+    title_first: bool | None = None,
+    pages: list[int] | None = None,
+) -> Article:
+    if len(blocks) <= skip:
+        raise ArticleError(f"{path.name}: no text found, skipped")
+    paragraphs = classify(blocks, title=title_first, skip=skip)
+    if pages is not None:
+        paragraphs = [
+            Paragraph(p.number, p.text, p.kind, p.heading, p.why, page=pages[i])
+            for i, p in enumerate(paragraphs)
+        ]
+    first = paragraphs[skip]
+    title = fields.get("title", "")
+    if first.kind == TITLE:
+        title = title or first.text.lstrip("#").strip()
+    author = fields.get("author", "")
+    if not author:  # a byline in the text ("By Jane Doe") names the author
+        author = next((byline_name(p.text) for p in paragraphs if p.why == "byline"), "")
+    return Article(
+        path=path,
+        title=title or _title_from_name(path),
+        paragraphs=paragraphs,
+        date=iso_date(fields.get("date", "")),
+        author=author,
+        site=fields.get("site", ""),
+        url=fields.get("url", ""),
+        headline=bool(title),
+    )
+
+
 def read_article(path: Path) -> Article:
     check_size(path, path.name)
-    text = decode(path.read_bytes(), path.name)
-    if path.suffix.lower() in (".html", ".htm"):
-        text = html_to_text(text)
+    data = path.read_bytes()
+    suffix = path.suffix.lower()
+    if suffix == ".pdf":
+        from .pdf import read_pdf
+
+        _check_not_empty(data, path.name)
+        pdf = read_pdf(data, path.name)
+        # A first line that looks like a title beats the metadata's (often a file name).
+        first_is_title = bool(pdf.blocks) and looks_like_title(pdf.blocks[0])
+        fields = {"title": "" if first_is_title else pdf.title, "author": pdf.author}
+        return _from_blocks(path, pdf.blocks, fields, title_first=first_is_title,
+                            pages=pdf.pages)  # fmt: skip
+    if suffix in WEB_SUFFIXES:
+        from .webpage import read_webpage
+
+        _check_not_empty(data, path.name)
+        page = read_webpage(data)
+        fields = {"title": page.title, "date": page.date, "author": page.author,
+                  "site": page.site, "url": page.url}  # fmt: skip
+        return _from_blocks(path, page.blocks, fields, title_first=bool(page.title))
+    text = decode(data, path.name)
+    fields, skip = front_matter(text)
     blocks = split_blocks(text)
-    if not blocks:
-        raise ArticleError(f"{path.name}: no text found, skipped")
-    paragraphs = classify(blocks)
-    title = paragraphs[0].text.lstrip("# ").strip()
-    return Article(path=path, title=title, paragraphs=paragraphs)
+    title_first = None  # the first block is the title if it looks like one ...
+    if fields.get("title") and len(blocks) > skip:  # ... or, with front matter, repeats it
+        title_first = _same_words(blocks[skip].lstrip("#"), fields["title"])
+    return _from_blocks(path, blocks, fields, skip=skip, title_first=title_first)
 
 
 def _walk(folder: Path, warnings: list[str]) -> list[Path]:
@@ -316,7 +243,7 @@ def find_articles(paths: list[Path]) -> tuple[list[Path], list[str]]:
             if path.suffix.lower() in SUFFIXES:
                 found.append(path)
             else:
-                warnings.append(f"{path.name}: not a .txt, .md or .html file, skipped")
+                warnings.append(f"{path.name}: not {KINDS}, skipped")
         else:
             warnings.append(f"{path}: no such file or folder")
     return found, warnings

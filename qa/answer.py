@@ -209,6 +209,12 @@ class Citation:
     title: str = ""
     sentence: str = ""
     heading: str = ""
+    # What the article says about itself ("" when unknown), and a PDF's page (0 if none).
+    date: str = ""
+    author: str = ""
+    site: str = ""
+    url: str = ""
+    page: int = 0
 
     def as_dict(self) -> dict[str, object]:
         return {
@@ -219,6 +225,11 @@ class Citation:
             "score": round(self.score, 4),
             "title": self.title,
             "sentence": self.sentence,
+            "date": self.date,
+            "author": self.author,
+            "site": self.site,
+            "url": self.url,
+            "page": self.page,
         }
 
 
@@ -270,6 +281,11 @@ def citation_from_hit(hit: NodeWithScore, n: int, score: float, sentence: str = 
         title=str(meta.get("title", "")),
         sentence=sentence,
         heading=str(meta.get("heading", "")),
+        date=str(meta.get("date", "")),
+        author=str(meta.get("author", "")),
+        site=str(meta.get("site", "")),
+        url=str(meta.get("url", "")),
+        page=int(meta.get("page", 0) or 0),
     )
 
 

@@ -11,6 +11,7 @@ from pathlib import Path
 
 from .errors import QAError
 from .settings import ANSWERERS, Settings
+from .sources import origin, position
 
 USER_ERROR = 2
 
@@ -29,7 +30,9 @@ def _print_answer(answer: object, text: bool = True) -> None:
         return
     print()
     for c in answer.citations:
-        print(f"[{c.n}] {c.source}, paragraph {c.paragraph} (score {c.score:.2f})")
+        print(f"[{c.n}] {c.source}, {position(c)} (score {c.score:.2f})")
+        if origin(c) or c.url:
+            print(f"    {' · '.join(x for x in (origin(c), c.url) if x)}")
         print(textwrap.indent(textwrap.fill(c.text, width=96), "    "))
     for note in answer.notes:
         print(f"\nNote: {note}")

@@ -1,11 +1,18 @@
 """Add or update articles: embed only paragraphs whose text is new, drop what left disk.
 
 A stored paragraph's id is (file path, paragraph number, content hash), the hash also
-covering the paragraph's heading and the article's title, which are stored with it (and
-the heading embedded with it), so a changed heading or title is re-stored. Re-reading a
-folder compares ids: unchanged ids are skipped, new ids reuse a stored vector when the
-same text is already embedded (a paragraph that only moved), and ids whose file or
-paragraph is gone are deleted from Chroma and from the word index alike.
+covering the paragraph's heading, the article's title and what is known of the article
+(date, author, site, address, PDF page), which are stored with it, so a change to any of
+them re-stores the paragraph. What is embedded (and indexed for BM25) is the article's
+headline, the paragraph's heading and the paragraph; the cited text stays the paragraph
+alone. Re-reading a folder compares ids: unchanged ids are skipped, new ids reuse a
+stored vector when the same text is already embedded (a paragraph that only moved, or
+whose date or author changed), and ids whose file or paragraph is gone are deleted from
+Chroma and from the word index alike.
+
+An index built before headlines were embedded keeps answering; the next ingest re-stores
+its paragraphs with their metadata and re-embeds those whose embedded text changed
+(those of articles with a headline).
 """
 
 from __future__ import annotations
@@ -60,31 +67,55 @@ def node_id(path: str, number: int, content_hash: str) -> str:
     return f"{_short_hash(path, 10)}:{os.path.basename(path)}#{number}@{content_hash[:16]}"
 
 
-def _vector_key(meta: dict[str, Any]) -> tuple[str, str]:
-    """Two paragraphs share a vector when their embedded text (heading + text) is equal."""
-    return str(meta.get("content_hash")), str(meta.get("heading", ""))
+def _vector_key(meta: dict[str, Any]) -> tuple[str, str, str]:
+    """Two paragraphs share a vector when their embedded text (headline + heading +
+    text) is equal. Paragraphs stored before headlines were embedded have none."""
+    title = str(meta.get("title", "")) if meta.get("title_embedded") else ""
+    return str(meta.get("content_hash")), str(meta.get("heading", "")), title
 
 
-def make_node(article: Article, paragraph: Paragraph, path: str, folder: str) -> TextNode:
+# What an article says about itself, stored with each of its paragraphs ("" / 0: unknown).
+ARTICLE_FIELDS = ("date", "author", "site", "url")
+
+
+def make_node(
+    article: Article, paragraph: Paragraph, path: str, folder: str, title: bool = True
+) -> TextNode:
+    """The paragraph as stored. `title`: embed the article's headline with it (False
+    only to measure what that buys; see bench/headline.py)."""
+    embed_title = title and article.headline and bool(article.title)
     metadata: dict[str, Any] = {
         "source": article.source,
         "paragraph": paragraph.number,
         "title": article.title,
+    }
+    if paragraph.heading:
+        metadata["heading"] = paragraph.heading
+    metadata |= {
         "path": path,
         "folder": folder,
         "content_hash": paragraph.content_hash,
         "added": datetime.now(UTC).isoformat(timespec="seconds"),
     }
-    if paragraph.heading:
-        metadata["heading"] = paragraph.heading
-    hidden = [k for k in metadata if k != "heading"]
-    id_hash = _short_hash(f"{article.title}\n{paragraph.heading}\n{paragraph.content_hash}", 64)
+    extra: dict[str, Any] = {k: getattr(article, k) for k in ARTICLE_FIELDS if getattr(article, k)}
+    if paragraph.page:
+        extra["page"] = paragraph.page
+    if embed_title:
+        extra["title_embedded"] = True
+    metadata |= extra
+    shown = ("title", "heading") if embed_title else ("heading",)
+    hidden = [k for k in metadata if k not in shown]
+    # Paragraphs without any of the newer fields keep the ids they had before them.
+    signature = "".join(f"\n{k}={extra[k]}" for k in sorted(extra))
+    id_hash = _short_hash(
+        f"{article.title}\n{paragraph.heading}\n{paragraph.content_hash}{signature}", 64
+    )
     return TextNode(
         id_=node_id(path, paragraph.number, id_hash),
         text=paragraph.text,
         metadata=metadata,
         excluded_embed_metadata_keys=hidden,
-        excluded_llm_metadata_keys=hidden,
+        excluded_llm_metadata_keys=[k for k in metadata if k != "heading"],
         metadata_template="{value}",
     )
 
@@ -104,7 +135,10 @@ def ingest(
     quiet: bool = False,
     rebuild: bool = False,
     warn: Callable[[str], None] | None = None,
+    titles: bool = True,
 ) -> IngestReport:
+    """Add or update the articles under `paths` (default: the articles folder).
+    `titles=False` leaves headlines out of the embedded text, to measure what they buy."""
     settings = settings or Settings.from_env()
     warn = warn or (lambda msg: log.warning("%s", msg))
     started = time.perf_counter()
@@ -119,7 +153,8 @@ def ingest(
         ):
             if rebuild:
                 reset(settings)
-            return _ingest(paths, settings, Store(settings, create=True), quiet, warn, started)
+            store = Store(settings, create=True)
+            return _ingest(paths, settings, store, quiet, warn, started, titles)
     except QAError:
         raise
     except (OSError, ChromaError) as exc:
@@ -140,6 +175,7 @@ def _ingest(
     quiet: bool,
     warn: Callable[[str], None],
     started: float,
+    titles: bool = True,
 ) -> IngestReport:
     report = IngestReport()
 
@@ -165,12 +201,12 @@ def _ingest(
         article_path = resolved[article.path]
         folder = os.path.dirname(article_path)
         for paragraph in article.evidence:
-            node = make_node(article, paragraph, article_path, folder)
+            node = make_node(article, paragraph, article_path, folder, title=titles)
             wanted[node.node_id] = node
 
     # What is stored now, for those same files and folders.
     stored: dict[str, dict[str, Any]] = {}
-    hash_to_id: dict[tuple[str, str], str] = {}
+    hash_to_id: dict[tuple[str, str, str], str] = {}
     all_ids: set[str] = set()
     for row in store.records():
         all_ids.add(row["id"])
@@ -198,6 +234,14 @@ def _ingest(
     new_texts = {text_key(n.metadata) for n in wanted.values()}
     to_add = [n for i, n in wanted.items() if i not in stored]
     to_delete = [i for i in stored if i not in wanted]
+    # A re-stored article keeps the time it was first added.
+    first_added: dict[str, str] = {}
+    for meta in stored.values():
+        added = str(meta.get("added", ""))
+        if added and added < first_added.get(str(meta.get("path")), "~"):
+            first_added[str(meta.get("path"))] = added
+    for node in to_add:
+        node.metadata["added"] = first_added.get(node.metadata["path"], node.metadata["added"])
 
     def edits_in_place(node: TextNode) -> bool:
         before = old_text_at.get(position(node.metadata))

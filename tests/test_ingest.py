@@ -135,7 +135,8 @@ def test_edited_paragraph_is_re_embedded_alone(
     before, after = replace_paragraph(article, 3, "humane manner", "dignified manner")
     embedded.clear()
     report = ingest([folder], settings, quiet=True)
-    assert embedded == [after]
+    # Embedded with its article's headline; stored and cited without it.
+    assert embedded == [f"{read_article(article).title}\n\n{after}"]
 
     assert report.embedded == 1
     assert report.updated == 1
@@ -185,7 +186,7 @@ def test_inserted_paragraph_renumbers_without_re_embedding(
 
     embedded.clear()
     report = ingest([folder], settings, quiet=True)
-    assert embedded == [new_paragraph]
+    assert embedded == [f"{reread.title}\n\n{new_paragraph}"]
 
     shifted_count = sum(1 for p in reread.evidence if p.number > 5)
     assert report.embedded == 1
@@ -315,27 +316,29 @@ def test_changed_heading_and_title_are_re_stored(
     folder, article, n = ingest_copy_of_000(tmp_path, settings)
     assert stored(settings, SEED_000, 11)["metadatas"][0]["heading"] == "Border Security"
 
+    # The heading is embedded with its paragraph: that one vector is new.
     text = article.read_text(encoding="utf-8")
-    article.write_text(
-        text.replace("\nBorder Security\n", "\nBorder Control\n").replace(
-            "US grants Panama $6 million", "US gives Panama $6 million"
-        ),
-        encoding="utf-8",
-    )
+    article.write_text(text.replace("\nBorder Security\n", "\nBorder Control\n"), "utf-8")
     embedded.clear()
     report = ingest([folder], settings, quiet=True)
-
-    # The heading is embedded with its paragraph: that one vector is new. The title is
-    # not embedded: every paragraph is re-stored with it, reusing its vector.
-    assert report.embedded == 1
-    assert len(embedded) == 1
-    assert "Border Control" in embedded[0]
+    assert report.embedded == 1 and len(embedded) == 1
+    assert embedded[0].startswith(
+        "US grants Panama $6 million for repatriation of illegal immigrants\nBorder Control\n\n"
+    )
     assert read_article(article).paragraphs[10].text in embedded[0]
-    assert report.updated == n
-    assert report.paragraphs == n
+    assert (report.updated, report.paragraphs) == (1, n)
     rows = stored(settings, SEED_000, 11)
     assert len(rows["ids"]) == 1
     assert rows["metadatas"][0]["heading"] == "Border Control"
+    assert rows["documents"][0] == read_article(article).paragraphs[10].text
+
+    # The headline is embedded with every paragraph: a new headline, new vectors.
+    text = article.read_text(encoding="utf-8")
+    article.write_text(text.replace("US grants Panama", "US gives Panama"), "utf-8")
+    embedded.clear()
+    report = ingest([folder], settings, quiet=True)
+    assert report.embedded == n and (report.updated, report.paragraphs) == (n, n)
+    assert all(e.startswith("US gives Panama $6 million") for e in embedded)
     titles = {m["title"] for m in Store(settings).collection.get()["metadatas"]}
     assert titles == {"US gives Panama $6 million for repatriation of illegal immigrants"}
 

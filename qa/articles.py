@@ -124,7 +124,7 @@ def iso_date(value: str) -> str:
         parsed = parser.parse(value, fuzzy=False, dayfirst=True)
     except (ValueError, OverflowError, TypeError):
         return ""
-    return parsed.date().isoformat()
+    return str(parsed.date().isoformat())
 
 
 # --- reading -------------------------------------------------------------------------

@@ -79,7 +79,7 @@ def looks_like_title(block: str) -> bool:
 
 
 def byline_name(block: str) -> str:
-    """"By Jane Doe and Ann Lee" -> "Jane Doe and Ann Lee"; "" when the block is not a
+    """ "By Jane Doe and Ann Lee" -> "Jane Doe and Ann Lee"; "" when the block is not a
     byline ("By Tuesday, the council had voted ..." is a sentence)."""
     m = _BYLINE.match(block.strip())
     if not m or "\n" in block:

@@ -8,10 +8,14 @@ import logging
 import sys
 import textwrap
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from .errors import QAError
 from .settings import ANSWERERS, Settings
 from .sources import origin, position
+
+if TYPE_CHECKING:
+    from .ingest import IngestReport
 
 USER_ERROR = 2
 
@@ -39,13 +43,26 @@ def _print_answer(answer: object, text: bool = True) -> None:
 
 
 def cmd_ingest(args: argparse.Namespace, settings: Settings) -> int:
-    from .ingest import ingest
+    from .fetch import is_link
+    from .ingest import IngestReport, ingest
 
     def warn(msg: str) -> None:
         print(f"warning: {msg}", file=sys.stderr)
 
-    paths = [Path(p) for p in args.paths] or [settings.seeds_dir]
-    report = ingest(paths, settings, quiet=args.quiet or args.json, rebuild=args.rebuild, warn=warn)
+    # Links are fetched into the articles folder and ingested from there.
+    links = [p for p in args.paths if is_link(p)]
+    paths = [Path(p) for p in args.paths if not is_link(p)]
+    report = IngestReport()
+    if paths or args.rebuild or not links:
+        report = ingest(
+            paths or [settings.seeds_dir],
+            settings,
+            quiet=args.quiet or args.json,
+            rebuild=args.rebuild,
+            warn=warn,
+        )
+    if links:
+        report = _ingest_links(links, settings)
     if args.json:
         print(json.dumps(report.as_dict()))
     elif not args.quiet:
@@ -56,6 +73,26 @@ def cmd_ingest(args: argparse.Namespace, settings: Settings) -> int:
             f"{report.seconds:.1f} s"
         )
     return 0
+
+
+def _ingest_links(links: list[str], settings: Settings) -> IngestReport:
+    """Fetch each link into the articles folder and ingest it (the user's own machine:
+    local and private addresses are allowed). The first link that fails stops the
+    command with its one-line reason; what was added before it stays."""
+    from .ingest import IngestReport
+    from .library import add_url
+
+    report = IngestReport()
+    for link in links:
+        result = add_url(link, settings, allow_private=True)
+        if not result.added:
+            raise QAError(result.rejected[0] if result.rejected else f"{link}: nothing added")
+        for msg in result.rejected:
+            print(f"warning: {msg}", file=sys.stderr)
+        print(f"{link}: saved as {settings.seeds_dir / result.added[0]}", file=sys.stderr)
+        if result.report is not None:
+            report = result.report
+    return report
 
 
 def cmd_ask(args: argparse.Namespace, settings: Settings) -> int:

@@ -3,7 +3,8 @@
 An uploaded file is checked (type, size, encoding, some text that can be evidence) and
 then copied into the articles folder (`settings.seeds_dir`) before it is ingested, so
 that a later `qa ingest` keeps it; a file with the name of an article already there
-replaces it. Deleting an article removes its paragraphs from the index and, when its
+replaces it. A link is fetched (qa.fetch) and its page or PDF added the same way, under
+a name made from the link. Deleting an article removes its paragraphs from the index and, when its
 file lies in the articles folder, the file too, so that `qa ingest` does not bring it
 back; a file indexed from elsewhere stays where it is.
 """
@@ -19,8 +20,10 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from .articles import SUFFIXES, ArticleError, check_size, read_article
+from . import articles
+from .articles import KINDS, SUFFIXES, ArticleError, check_size, read_article
 from .errors import IndexMissingError, QAError
+from .fetch import FetchError, fetch, saved_bytes, saved_name
 from .ingest import IngestReport, ingest
 from .retrieve import open_store
 from .settings import Settings
@@ -39,6 +42,10 @@ class ArticleInfo:
     title: str
     paragraphs: int
     added: str  # ISO time its earliest stored paragraph was added ("" if not recorded)
+    date: str = ""  # what the article says about itself ("" when unknown)
+    author: str = ""
+    site: str = ""
+    url: str = ""
 
 
 @dataclass
@@ -69,7 +76,8 @@ def list_articles(settings: Settings) -> list[ArticleInfo]:
         entry = by_path.setdefault(
             path,
             {"source": str(meta.get("source", "")), "title": str(meta.get("title", "")),
-             "paragraphs": 0, "added": ""},
+             "paragraphs": 0, "added": ""}
+            | {k: str(meta.get(k, "")) for k in ("date", "author", "site", "url")},
         )  # fmt: skip
         entry["paragraphs"] = int(str(entry["paragraphs"])) + 1
         added = str(meta.get("added", ""))
@@ -82,6 +90,10 @@ def list_articles(settings: Settings) -> list[ArticleInfo]:
             title=str(e["title"]),
             paragraphs=int(str(e["paragraphs"])),
             added=str(e["added"]),
+            date=str(e["date"]),
+            author=str(e["author"]),
+            site=str(e["site"]),
+            url=str(e["url"]),
         )
         for path, e in by_path.items()
     ]
@@ -102,7 +114,7 @@ def check_upload(path: Path, name: str) -> str:
     if not name or name.startswith("."):
         raise ArticleError(f"{name or path.name}: not a usable file name, skipped")
     if Path(name).suffix.lower() not in SUFFIXES:
-        raise ArticleError(f"{name}: not a .txt, .md or .html file, skipped")
+        raise ArticleError(f"{name}: not {KINDS}, skipped")
     check_size(path, name)  # before copying it anywhere
     # Read it under its real name: the suffix decides how it is parsed.
     with tempfile.TemporaryDirectory() as tmp:
@@ -168,6 +180,38 @@ def add_files(
     result.rejected.extend(warnings)
     result.added = sorted(chosen)
     report(1.0, "Done")
+    return result
+
+
+def add_url(
+    url: str,
+    settings: Settings,
+    allow_private: bool | None = None,
+    progress: Progress | None = None,
+) -> AddResult:
+    """Fetch a link and add its page or PDF like an uploaded file. A link that cannot be
+    fetched, or whose content is not an article, is refused with one line and changes
+    nothing. `allow_private` (default: the setting) lets it reach loopback and private
+    addresses."""
+    report = progress or (lambda fraction, desc: None)
+    allow = settings.allow_private_urls if allow_private is None else allow_private
+    report(0.0, f"Fetching {url.strip()[:80]}")
+    try:
+        fetched = fetch(
+            url,
+            timeout=settings.fetch_timeout,
+            max_bytes=articles.MAX_FILE_BYTES,
+            allow_private=allow,
+        )
+    except FetchError as exc:
+        report(1.0, "Nothing to add")
+        return AddResult(rejected=[str(exc)])
+    name = saved_name(fetched.requested, fetched.suffix)
+    with tempfile.TemporaryDirectory() as tmp:
+        path = Path(tmp) / name
+        path.write_bytes(saved_bytes(fetched))
+        result = add_files([path], settings, names=[name], progress=progress)
+    result.rejected = [f"{fetched.requested}: {msg}" for msg in result.rejected]
     return result
 
 

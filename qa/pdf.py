@@ -17,6 +17,7 @@ import logging
 import re
 from collections import Counter
 from dataclasses import dataclass, field
+from typing import Any
 
 from .paragraphs import ArticleError
 
@@ -141,7 +142,7 @@ def read_pdf(data: bytes, name: str) -> PdfText:
                 continue
             out.blocks.append(text)
             out.pages.append(number)
-    meta = reader.metadata or {}
+    meta: Any = reader.metadata or {}
     out.title = " ".join(str(meta.get("/Title") or "").split())
     out.author = " ".join(str(meta.get("/Author") or "").split())
     return out

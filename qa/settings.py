@@ -33,6 +33,17 @@ ANSWERERS = ("extractive", "openai")
 RETRIEVALS = ("hybrid", "dense", "bm25")
 
 
+def _flag(env: Mapping[str, str], name: str, default: bool) -> bool:
+    value = (env.get(name) or "").strip().lower()
+    if not value:
+        return default
+    if value in ("1", "true", "yes", "on"):
+        return True
+    if value in ("0", "false", "no", "off"):
+        return False
+    raise ConfigError(f"{name}={value!r}: use 1 or 0.")
+
+
 def _one_of(name: str, value: str, choices: tuple[str, ...]) -> str:
     """`value` of the setting `name`, lower-cased, if it is one of `choices`."""
     if value.lower() not in choices:
@@ -61,6 +72,10 @@ class Settings:
     max_context_tokens: int = 3000  # the prompt: passages are added while they fit
     host: str = "127.0.0.1"
     port: int = 7860
+    fetch_timeout: float = 20.0  # seconds for one link, redirects and download included
+    # The chat page's link field: fetch from loopback, private and link-local addresses?
+    # (`qa ingest URL`, run by the user on their own machine, always may.)
+    allow_private_urls: bool = False
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None) -> Settings:
@@ -91,6 +106,8 @@ class Settings:
             max_context_tokens=_num(env, "QA_MAX_CONTEXT_TOKENS", int, 3000),
             host=env.get("QA_HOST") or "127.0.0.1",
             port=_num(env, "QA_PORT", int, 7860),
+            fetch_timeout=_num(env, "QA_FETCH_TIMEOUT", float, 20),
+            allow_private_urls=_flag(env, "QA_ALLOW_PRIVATE_URLS", False),
         )
 
     def with_(self, **changes: object) -> Settings:

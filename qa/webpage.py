@@ -164,7 +164,7 @@ def read_webpage(data: bytes, header_charset: str | None = None, url: str = "") 
     if m and not url:
         url = m.group(1).decode("ascii", "replace")
     html = decode_html(data, header_charset)
-    doc = None
+    doc: Any = None
     if html.strip():
         try:
             doc = trafilatura.bare_extraction(
@@ -269,5 +269,3 @@ def html_to_text(html: str) -> str:
     if page.title and (not blocks or blocks[0] != page.title):
         blocks = [page.title, *blocks]
     return "\n\n".join(blocks)
-
-

@@ -148,7 +148,9 @@ def build_parser() -> argparse.ArgumentParser:
     sub = parser.add_subparsers(dest="command", required=True)
 
     p = sub.add_parser("ingest", help="add or update articles (default: seeds/)")
-    p.add_argument("paths", nargs="*", help="article files or folders")
+    p.add_argument(
+        "paths", nargs="*", help="article files or folders, or links (https://...) to fetch"
+    )
     p.add_argument("--json", action="store_true", help="print counts as JSON (last line)")
     p.add_argument("--quiet", action="store_true", help="no progress bar or summary")
     p.add_argument("--rebuild", action="store_true", help="drop the index and embed everything")

@@ -75,10 +75,10 @@ def _special(ip: ipaddress.IPv4Address | ipaddress.IPv6Address) -> str:
         ip = ip.ipv4_mapped
     for what, flag in (
         ("a loopback", ip.is_loopback),
+        ("an unspecified", ip.is_unspecified),
         ("a link-local", ip.is_link_local),
         ("a private", ip.is_private),
         ("a multicast", ip.is_multicast),
-        ("an unspecified", ip.is_unspecified),
         ("a reserved", ip.is_reserved),
     ):
         if flag:

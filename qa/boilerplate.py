@@ -15,7 +15,8 @@ from .paragraphs import BODY, BOILERPLATE, FRONT_MATTER, HEADING, TITLE, Paragra
 _TEASER_HEADER = re.compile(
     r"^(also read|read more|read also|related( articles| stories| news)?|"
     r"more from [\w ]+|recommended( for you)?|you may also like|trending( now)?|"
-    r"latest news|more stories|most read|popular( stories)?)\s*:?$",
+    r"latest news|more stories|most read|popular( stories)?|"
+    r"more must[- ]reads?( from [\w ]+)?|more to (read|explore)|editors'? picks)\s*:?$",
     re.IGNORECASE,
 )
 _TIMESTAMP = re.compile(
@@ -30,6 +31,12 @@ _SINGLE_LINE_JUNK = re.compile(
     r"\(?\[?email\s*(&#160;)?protected\]?\)?|"
     r"all rights reserved\.?|©.*|copyright ©?.*\d{4}.*)$",
     re.IGNORECASE,
+)
+# Short lines that sign off an article rather than tell it.
+_SIGN_OFF = re.compile(
+    r"^(write to .{3,80}\bat\s+\S+@\S+|"
+    r".{0,80}\bsign up (for|to)\b.{0,100}|.{0,120}\ball rights reserved\b.{0,80})$",
+    re.IGNORECASE | re.DOTALL,
 )
 _DISCLAIMER = re.compile(
     r"^(disclaimer\b|the copyright of this article|this article (is|was) (re)?published|"
@@ -116,6 +123,8 @@ def _furniture(block: str) -> str:
         return "copyright disclaimer"
     if byline_name(block):
         return "byline"
+    if _SIGN_OFF.match(block):
+        return "page furniture"
     return ""
 
 

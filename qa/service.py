@@ -24,6 +24,7 @@ from .answer import (
     score_sentences,
     sub_questions,
 )
+from .byline import byline_answer
 from .embedding import get_embedder
 from .errors import QAError, QuestionError
 from .followup import Message, condense
@@ -304,11 +305,15 @@ def ask_stream(
     settings = settings or Settings.from_env()
     llm = _llm_for(settings)
     ctx = _context(question, history, settings, llm)
-    if llm is None:
-        answer = _finish(_extractive(ctx), ctx)
+    offline = byline_answer(ctx.standalone, ctx.hits)  # "Who wrote ...?": the byline
+    if offline is None and llm is None:
+        offline = _extractive(ctx)
+    if offline is not None:
+        answer = _finish(offline, ctx)
         yield from _words(answer.text)
         yield answer
         return
+    assert llm is not None
     yield from _generated(ctx, llm, settings, stream)
 
 

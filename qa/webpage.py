@@ -34,7 +34,7 @@ _BOMS = (
 )
 # Browsers read these labels as windows-1252 (WHATWG Encoding Standard), and so must we:
 # pages labelled ISO-8859-1 routinely hold curly quotes from the 0x80-0x9F range.
-_AS_CP1252 = {"latin_1", "iso8859_1", "ascii", "cp1252"}
+_AS_CP1252 = {"iso8859-1", "ascii", "cp1252"}
 
 
 @dataclass

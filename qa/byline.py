@@ -1,4 +1,4 @@
-""""Who wrote ...?": answered from the article's byline (its stored author), cited to
+""" "Who wrote ...?": answered from the article's byline (its stored author), cited to
 the article's paragraph that the question found. An author bio in the text is never
 evidence (qa.boilerplate drops it), so the byline is the only source for this."""
 

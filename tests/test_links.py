@@ -167,9 +167,7 @@ def test_addresses_are_checked_after_redirects_and_dns(
 ) -> None:
     # Let this test's server stand for a public one; every other address is judged as is.
     real = qa.fetch._special
-    monkeypatch.setattr(
-        qa.fetch, "_special", lambda ip: "" if str(ip) == "127.0.0.1" else real(ip)
-    )
+    monkeypatch.setattr(qa.fetch, "_special", lambda ip: "" if str(ip) == "127.0.0.1" else real(ip))
     server.routes["/to-metadata"] = redirect("http://169.254.169.254/latest/meta-data/")
     server.routes["/to-intranet"] = redirect("http://intranet.test/wiki")
     real_getaddrinfo = qa.fetch.socket.getaddrinfo

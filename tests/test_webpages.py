@@ -124,9 +124,7 @@ the harbour fund, about 90,000 euros a year, and that the na\u00efve objections 
         ("utf-16", ""),  # with a byte-order mark
     ],
 )
-def test_pages_in_other_charsets_are_read_right(
-    tmp_path: Path, encoding: str, meta: str
-) -> None:
+def test_pages_in_other_charsets_are_read_right(tmp_path: Path, encoding: str, meta: str) -> None:
     text = LEGACY_PAGE.format(meta=meta)
     if encoding == "latin-1":  # Latin-1 has no curly quotes, dashes or euro sign
         for a, b in (("\u201c", '"'), ("\u201d", '"'), ("\u2014", "-"), ("\u20ac", "EUR ")):

@@ -22,8 +22,12 @@ from typing import Any
 import pytest
 from chat_server import ChatServer, Reply, Request, error
 from conftest import ROOT, SEED_000, SEEDS, make_settings, seed_paragraph
+from page_server import PageServer, Route
 from playwright.sync_api import Browser, Locator, Page, Playwright, expect, sync_playwright
+from test_links import FERRY_PAGE
+from test_links import QUESTION as LINK_QUESTION
 
+from qa.fetch import saved_name
 from qa.ingest import ingest
 from qa.retrieve import forget_stores
 from qa.settings import MAX_QUESTION_CHARS
@@ -77,7 +81,10 @@ def app_data(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path]:
 @pytest.fixture(scope="module")
 def app(app_data: tuple[Path, Path], tmp_path_factory: pytest.TempPathFactory) -> Iterator[App]:
     index_dir, seeds_dir = app_data
-    running = start_app(index_dir, seeds_dir, tmp_path_factory.mktemp("app-run"))
+    # Its link field may fetch from 127.0.0.1, where the tests serve pages.
+    running = start_app(
+        index_dir, seeds_dir, tmp_path_factory.mktemp("app-run"), {"QA_ALLOW_PRIVATE_URLS": "1"}
+    )
     yield running
     stop_app(running)
 
@@ -386,6 +393,48 @@ def test_upload_is_answerable_at_once_then_delete(page: Page, app: App, tmp_path
     page.get_by_role("tab", name="Chat").click()
     gone, _ = ask(page, NEW_QUESTION)
     assert "240" not in gone.inner_text()
+
+
+def test_a_link_added_in_the_articles_tab_shows_its_date_and_site(page: Page, app: App) -> None:
+    with PageServer() as server:
+        server.routes["/news/solar-ferry.html"] = Route(FERRY_PAGE.encode())
+        url = server.url("/news/solar-ferry.html")
+        articles_tab(page)
+        box = page.locator("#qa-link input, #qa-link textarea").first
+        box.fill(server.url("/news/missing.html"))
+        page.get_by_role("button", name="Add link").click()
+        expect(page.locator("#qa-link-msg")).to_contain_text("the server answered 404")
+        assert box.input_value() == server.url("/news/missing.html")  # kept, to correct
+
+        box.fill(url)
+        page.get_by_role("button", name="Add link").click()
+        name = saved_name(url, ".html")
+        expect(page.locator("#qa-link-msg")).to_contain_text(
+            f"Added {name}", timeout=ANSWER_TIMEOUT
+        )
+        table = page.locator("#qa-articles")
+        expect(table).to_contain_text("Solar ferry enters service on Lake Varnen")
+        expect(table).to_contain_text("14 May 2024")
+        expect(table).to_contain_text("Varnen Post")
+        assert (app.seeds_dir / name).is_file()
+
+    page.get_by_role("tab", name="Chat").click()
+    answer, _ = ask(page, LINK_QUESTION)
+    assert "240" in answer.inner_text()
+    source = answer.locator(".qa-sources details").first
+    assert source_of(source) == (name, 3)
+    summary = squash(source.locator("summary").inner_text())
+    assert "Varnen Post · 14 May 2024 · by Ingrid Holm" in summary
+    source.locator("summary").click()
+    expect(source.locator(".qa-url a")).to_have_attribute(
+        "href", "https://varnenpost.example/news/solar-ferry"
+    )
+
+    articles_tab(page)  # leave the index as the next tests expect it
+    page.locator("#qa-choice input").click()
+    page.get_by_role("option", name=re.compile(re.escape(name))).click()
+    page.get_by_role("button", name="Delete article").click()
+    expect(page.locator("#qa-delete-msg")).to_contain_text(f"Deleted {name}")
 
 
 # --- login, and answers from a model ------------------------------------------------

@@ -11,13 +11,22 @@ import gradio as gr
 
 from ..articles import MAX_FILE_BYTES, SUFFIXES
 from ..errors import QAError
-from ..library import Progress, add_files, delete_article, index_summary, list_articles
+from ..library import (
+    AddResult,
+    Progress,
+    add_files,
+    add_url,
+    delete_article,
+    index_summary,
+    list_articles,
+)
 from ..settings import Settings
+from ..sources import shown_date
 from .render import esc, render_error
 
 log = logging.getLogger("qa.app")
 
-ARTICLE_COLUMNS = ["Title", "File", "Paragraphs", "Added"]
+ARTICLE_COLUMNS = ["Title", "Published", "Site", "Author", "File", "Paragraphs", "Added"]
 
 
 def answerer_name(settings: Settings) -> str:
@@ -38,9 +47,10 @@ def status_text(settings: Settings) -> str:
 
 def article_rows(settings: Settings) -> list[list[Any]]:
     return [
-        [a.title, a.source, a.paragraphs, a.added[:16].replace("T", " ") + (" UTC" * bool(a.added))]
+        [a.title, shown_date(a.date), a.site, a.author, a.source, a.paragraphs,
+         a.added[:16].replace("T", " ") + (" UTC" * bool(a.added))]
         for a in list_articles(settings)
-    ]
+    ]  # fmt: skip
 
 
 def article_choices(settings: Settings) -> list[tuple[str, str]]:
@@ -67,6 +77,26 @@ def add_uploads(paths: list[Path], settings: Settings, progress: Progress | None
     except Exception:
         log.exception("adding %s failed", [p.name for p in paths])
         return render_error("Adding the files failed. The server log has the details.")
+    return added_message(result)
+
+
+def add_link(url: str, settings: Settings, progress: Progress | None = None) -> tuple[str, bool]:
+    """Fetch a link and add its page or PDF: the message to show under the link field,
+    and whether it was added. Loopback and private addresses are refused unless
+    QA_ALLOW_PRIVATE_URLS allows them."""
+    if not url.strip():
+        return render_error("Paste a link (https://...) to a web page or PDF."), False
+    try:
+        result = add_url(url, settings, progress=progress)
+    except QAError as exc:
+        return render_error(str(exc)), False
+    except Exception:
+        log.exception("adding %s failed", url[:200])
+        return render_error("Adding the link failed. The server log has the details."), False
+    return added_message(result), bool(result.added)
+
+
+def added_message(result: AddResult) -> str:
     lines: list[str] = []
     if result.added:
         names = ", ".join(result.added)
@@ -105,15 +135,15 @@ def articles_tab(demo: gr.Blocks, settings: Settings, status: gr.Markdown) -> No
     with gr.Tab("Articles", elem_id="qa-articles-tab"):
         articles = gr.Dataframe(
             headers=ARTICLE_COLUMNS,
-            datatype=["str", "str", "number", "str"],
+            datatype=["str", "str", "str", "str", "str", "number", "str"],
             interactive=False,
             wrap=True,
-            column_widths=["46%", "24%", "12%", "18%"],
+            column_widths=["30%", "11%", "11%", "11%", "15%", "8%", "14%"],
             elem_id="qa-articles",
         )
         files = gr.File(
             label=(
-                f"Add articles: .txt, .md or .html, UTF-8, up to "
+                f"Add articles: .txt, .md, .html or .pdf, up to "
                 f"{MAX_FILE_BYTES // (1024 * 1024)} MB each"
             ),
             file_count="multiple",
@@ -122,6 +152,15 @@ def articles_tab(demo: gr.Blocks, settings: Settings, status: gr.Markdown) -> No
             elem_id="qa-upload",
         )
         upload_msg = gr.HTML(elem_id="qa-upload-msg")
+        with gr.Row():
+            link = gr.Textbox(
+                label="Add an article from a link (web page or PDF)",
+                placeholder="https://...",
+                scale=4,
+                elem_id="qa-link",
+            )
+            link_btn = gr.Button("Add link", scale=1, elem_id="qa-link-add")
+        link_msg = gr.HTML(elem_id="qa-link-msg")
         with gr.Row():
             choice = gr.Dropdown(label="Article", choices=[], scale=4, elem_id="qa-choice")
             delete_btn = gr.Button("Delete article", variant="stop", scale=1)
@@ -138,6 +177,13 @@ def articles_tab(demo: gr.Blocks, settings: Settings, status: gr.Markdown) -> No
         message = add_uploads(paths, settings, progress=lambda f, d: progress(f, desc=d))
         return (message, None, *refresh())
 
+    def fetch_link(
+        url: str | None,
+        progress: gr.Progress = gr.Progress(),  # noqa: B008
+    ) -> tuple[str, str, str, list[list[Any]], Any]:
+        message, added = add_link(url or "", settings, lambda f, d: progress(f, desc=d))
+        return (message, "" if added else (url or ""), *refresh())  # a refused link stays
+
     def delete(path: str | None) -> tuple[str, str, list[list[Any]], Any]:
         return (remove_article(path, settings), *refresh())
 
@@ -145,5 +191,8 @@ def articles_tab(demo: gr.Blocks, settings: Settings, status: gr.Markdown) -> No
     files.upload(
         upload, files, [upload_msg, files, status, articles, choice], show_progress="full", **ui
     )
+    link_outputs = [link_msg, link, status, articles, choice]
+    link.submit(fetch_link, link, link_outputs, show_progress="full", **ui)
+    link_btn.click(fetch_link, link, link_outputs, show_progress="full", **ui)
     delete_btn.click(delete, choice, [delete_msg, status, articles, choice], **ui)
     demo.load(refresh, None, [status, articles, choice], show_progress="hidden", **ui)

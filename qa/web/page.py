@@ -31,7 +31,8 @@ CSS = """
 .qa-hint { font-weight: 400; text-transform: none; letter-spacing: 0; }
 .qa-sources details, .qa-related details { margin: 0.25em 0; }
 .qa-sources summary, .qa-related summary { cursor: pointer; }
-.qa-where { color: var(--body-text-color-subdued); font-size: 0.9em; }
+.qa-where, .qa-origin { color: var(--body-text-color-subdued); font-size: 0.9em; }
+.qa-url { font-size: 0.85em; margin-top: 0.3em; word-break: break-all; }
 .qa-sources blockquote, .qa-related blockquote { margin: 0.3em 0 0.6em 0.2em;
   padding-left: 0.8em; border-left: 3px solid var(--border-color-primary); }
 .qa-sources mark { background: #fde68a; color: #1f2937; padding: 0 0.1em; }

@@ -7,6 +7,7 @@ import html
 import re
 
 from ..answer import Answer, Citation
+from ..sources import origin, position
 
 SHOWN_QUESTION_CHARS = 400  # a pasted wall of text is cut in the chat bubble, not in the query
 
@@ -32,16 +33,24 @@ def _paragraph(c: Citation, highlight: bool) -> str:
         if sentence in text:
             text = text.replace(sentence, f"<mark>{sentence}</mark>", 1)
     heading = f'<div class="qa-heading">{esc(c.heading)}</div>' if c.heading else ""
-    return heading + text.replace("\n", "<br>")
+    link = ""
+    if c.url.startswith(("http://", "https://")):
+        link = (
+            f'<div class="qa-url"><a href="{esc(c.url)}" target="_blank" '
+            f'rel="noopener noreferrer">{esc(c.url)}</a></div>'
+        )
+    return heading + text.replace("\n", "<br>") + link
 
 
 def _details(c: Citation, numbered: bool) -> str:
     """One paragraph, collapsed to its title, file and number; no blank line inside,
     which would end the HTML block in Markdown."""
     label = f"[{c.n}] " if numbered else ""
+    about = origin(c)
     summary = (
         f'{label}<span class="qa-title">{esc(c.title or c.source)}</span> '
-        f'<span class="qa-where">— {esc(c.source)}, paragraph {c.paragraph}</span>'
+        f'<span class="qa-where">— {esc(c.source)}, {position(c)}</span>'
+        + (f' <span class="qa-origin">· {esc(about)}</span>' if about else "")
     )
     body = _paragraph(c, highlight=numbered)
     return (

@@ -81,7 +81,8 @@ def looks_like_title(block: str) -> bool:
         and 0 < len(words) <= 20
         and len(text) <= 160
         and not _TITLE_END.search(text)
-        and (text[:1].isupper() or text[:1].isdigit() or text[:1] in "\"“‘'")
+        # "iTunes now selling ...", "$1m payoff ...": not a lower-case word first
+        and not (text[:1].islower() and words[0].islower())
     )
 
 

@@ -26,14 +26,13 @@ from .paragraphs import (
     Paragraph,
     split_blocks,
 )
+from .webpage import html_to_text
 
 __all__ = [
     "BODY", "BOILERPLATE", "FRONT_MATTER", "HEADING", "TITLE", "Article", "ArticleError",
     "Paragraph", "classify", "decode", "find_articles", "html_to_text", "read_article",
     "split_blocks",
 ]  # fmt: skip
-
-from .webpage import html_to_text  # noqa: E402  (re-exported: the plain extractor)
 
 SUFFIXES = (".txt", ".md", ".html", ".htm", ".pdf")
 WEB_SUFFIXES = (".html", ".htm")

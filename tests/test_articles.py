@@ -276,3 +276,25 @@ def test_find_articles_filters_and_warns(tmp_path: Path) -> None:
     assert len(warnings) == 2
     assert "notes.docx" in warnings[0]
     assert "gone.txt" in warnings[1]
+
+
+# --- titles --------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("block", "title"),
+    [
+        ("US grants Panama $6 million for repatriation of illegal immigrants", True),
+        ("iTunes now selling Band Aid song", True),
+        ("$1m payoff for former Shell boss", True),
+        ("Is this the end of cash?", True),
+        ("# Solar ferry enters service", True),
+        ("The city council approved a budget of 42 million dollars on Tuesday.", False),
+        ("the council met on Tuesday", False),
+        ("Two lines\nare a paragraph", False),
+        ("Talks resumed on Monday, the ministry said,", False),
+    ],
+)
+def test_the_first_block_is_a_title_only_when_it_looks_like_one(block: str, title: bool) -> None:
+    paragraphs = classify([block, "A body paragraph follows it, ending in a full stop."])
+    assert (paragraphs[0].kind == TITLE) is title

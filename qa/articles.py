@@ -76,7 +76,6 @@ def check_size(path: Path, name: str) -> None:
 
 # --- front matter and dates ----------------------------------------------------------
 
-FRONT_KEYS = ("title", "date", "author", "url", "site")
 _FRONT_LINE = re.compile(r"^(title|date|author|url|site|source|published|by)\s*:\s*(.*)$", re.I)
 _FENCE = re.compile(r"\A\ufeff?---[ \t]*\n(.*?)\n---[ \t]*(\n|\Z)", re.DOTALL)
 _ALIASES = {"published": "date", "by": "author", "source": "site"}

@@ -37,7 +37,6 @@ class PdfText:
     pages: list[int] = field(default_factory=list)  # the page each block starts on
     title: str = ""
     author: str = ""
-    page_count: int = 0
 
 
 def _page_blocks(text: str) -> list[list[str]]:
@@ -132,7 +131,7 @@ def read_pdf(data: bytes, name: str) -> PdfText:
         )
     pages = [_page_blocks(t) for t in texts]
     running = _running_lines(pages)
-    out = PdfText(page_count=len(pages))
+    out = PdfText()
     for number, blocks in enumerate(pages, start=1):
         for i, lines in enumerate(_strip_edges(blocks, running)):
             text = _join_lines(lines)

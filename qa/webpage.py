@@ -14,7 +14,7 @@ from __future__ import annotations
 import codecs
 import logging
 import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from html.parser import HTMLParser
 from typing import Any
 
@@ -47,7 +47,6 @@ class Page:
     author: str = ""
     site: str = ""
     url: str = ""
-    meta: dict[str, Any] = field(default_factory=dict)
 
 
 def _codec(label: str) -> str | None:

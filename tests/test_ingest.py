@@ -135,8 +135,8 @@ def test_edited_paragraph_is_re_embedded_alone(
     before, after = replace_paragraph(article, 3, "humane manner", "dignified manner")
     embedded.clear()
     report = ingest([folder], settings, quiet=True)
-    # Embedded with its article's headline; stored and cited without it.
-    assert embedded == [f"{read_article(article).title}\n\n{after}"]
+    # The paragraph is embedded alone, and its headline once, to be added to its vector.
+    assert embedded == [read_article(article).title, after]
 
     assert report.embedded == 1
     assert report.updated == 1
@@ -186,7 +186,7 @@ def test_inserted_paragraph_renumbers_without_re_embedding(
 
     embedded.clear()
     report = ingest([folder], settings, quiet=True)
-    assert embedded == [f"{reread.title}\n\n{new_paragraph}"]
+    assert embedded == [reread.title, new_paragraph]
 
     shifted_count = sum(1 for p in reread.evidence if p.number > 5)
     assert report.embedded == 1
@@ -321,24 +321,22 @@ def test_changed_heading_and_title_are_re_stored(
     article.write_text(text.replace("\nBorder Security\n", "\nBorder Control\n"), "utf-8")
     embedded.clear()
     report = ingest([folder], settings, quiet=True)
-    assert report.embedded == 1 and len(embedded) == 1
-    assert embedded[0].startswith(
-        "US grants Panama $6 million for repatriation of illegal immigrants\nBorder Control\n\n"
-    )
-    assert read_article(article).paragraphs[10].text in embedded[0]
+    title = "US grants Panama $6 million for repatriation of illegal immigrants"
+    assert report.embedded == 1
+    assert embedded == [title, f"Border Control\n\n{read_article(article).paragraphs[10].text}"]
     assert (report.updated, report.paragraphs) == (1, n)
     rows = stored(settings, SEED_000, 11)
     assert len(rows["ids"]) == 1
     assert rows["metadatas"][0]["heading"] == "Border Control"
     assert rows["documents"][0] == read_article(article).paragraphs[10].text
 
-    # The headline is embedded with every paragraph: a new headline, new vectors.
+    # The headline is part of every paragraph's vector: a new headline, new vectors.
     text = article.read_text(encoding="utf-8")
     article.write_text(text.replace("US grants Panama", "US gives Panama"), "utf-8")
     embedded.clear()
     report = ingest([folder], settings, quiet=True)
     assert report.embedded == n and (report.updated, report.paragraphs) == (n, n)
-    assert all(e.startswith("US gives Panama $6 million") for e in embedded)
+    assert embedded[0] == title.replace("US grants", "US gives") and len(embedded) == n + 1
     titles = {m["title"] for m in Store(settings).collection.get()["metadatas"]}
     assert titles == {"US gives Panama $6 million for repatriation of illegal immigrants"}
 

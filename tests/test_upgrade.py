@@ -10,14 +10,15 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from conftest import SEED_000, SEEDS, make_settings
+import pytest
+from conftest import SEED_000, SEED_002, SEEDS, make_settings
 from llama_index.core.schema import MetadataMode, TextNode
 from test_notes import NOTE
 
 from qa import ask
-from qa.articles import split_blocks
+from qa.articles import read_article, split_blocks
 from qa.boilerplate import classify
-from qa.embedding import get_embedder
+from qa.embedding import BundledEmbedding, get_embedder
 from qa.ingest import ingest, node_id
 from qa.paragraphs import BODY
 from qa.settings import Settings
@@ -65,7 +66,9 @@ def build_legacy_index(folder: Path, settings: Settings) -> int:
     return len(nodes)
 
 
-def test_an_old_index_keeps_answering_and_the_next_ingest_updates_it(tmp_path: Path) -> None:
+def test_an_old_index_keeps_answering_and_the_next_ingest_updates_it(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     folder = tmp_path / "articles"
     shutil.copytree(SEEDS, folder)
     (folder / "council-note.txt").write_text(NOTE, encoding="utf-8")
@@ -77,18 +80,28 @@ def test_an_old_index_keeps_answering_and_the_next_ingest_updates_it(tmp_path: P
     assert not answer.abstained and answer.citations[0].source == SEED_000
     assert answer.citations[0].date == "" and answer.citations[0].page == 0
 
+    embedded: list[str] = []
+    real = BundledEmbedding.embed_passages
+
+    def spy(self: BundledEmbedding, batch: list[str]) -> Any:
+        embedded.extend(batch)
+        return real(self, batch)
+
+    monkeypatch.setattr(BundledEmbedding, "embed_passages", spy)
     report = ingest([folder], settings, quiet=True)
-    # Seed paragraphs: the headline is now embedded with each, so each is re-embedded.
-    # The note has no headline: its old block 1 is now paragraph 1 (new, embedded), and
-    # its other paragraphs only change their stored title, so their vectors are reused.
+    # Seed paragraphs: their stored vectors get their headline's added; each headline is
+    # embedded once, no paragraph again. The note has no headline: its old block 1 is
+    # now paragraph 1 (new, embedded); its other paragraphs keep their vectors.
     seed_paragraphs = stored_before - 2
-    assert report.embedded == seed_paragraphs + 1
+    titles = sorted(read_article(SEEDS / name).title for name in (SEED_000, SEED_002))
+    assert embedded == [*titles, NOTE.split("\n\n")[0]]
+    assert report.embedded == 1
     assert (report.added, report.updated, report.removed) == (1, stored_before, 0)
     assert report.paragraphs == stored_before + 1
     rows = list(Store(settings).records())
     kept = [r["metadata"] for r in rows if r["metadata"]["paragraph"] > 1]
     assert all(m["added"].startswith("2026-01-01") for m in kept)  # first added, kept
-    titled = [r for r in rows if r["metadata"].get("title_embedded")]
+    titled = [r for r in rows if r["metadata"].get("title_mix")]
     assert len(titled) == seed_paragraphs
     assert Store(settings).lexical_ids() == ids_digest(r["id"] for r in rows)
 

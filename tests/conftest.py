@@ -14,9 +14,11 @@ import re  # noqa: E402
 import shutil  # noqa: E402
 from collections.abc import Iterator  # noqa: E402
 from pathlib import Path  # noqa: E402
+from typing import Any  # noqa: E402
 
 import pytest  # noqa: E402
 
+from qa.embedding import BundledEmbedding  # noqa: E402
 from qa.ingest import ingest  # noqa: E402
 from qa.retrieve import forget_stores  # noqa: E402
 from qa.settings import Settings  # noqa: E402
@@ -92,6 +94,20 @@ def isolated_index(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[
     forget_stores()
     yield index_dir
     forget_stores()
+
+
+@pytest.fixture
+def embedded(monkeypatch: pytest.MonkeyPatch) -> list[str]:
+    """Every passage text the real model is asked to embed (the model still runs)."""
+    texts: list[str] = []
+    real = BundledEmbedding.embed_passages
+
+    def spy(self: BundledEmbedding, batch: list[str]) -> Any:
+        texts.extend(batch)
+        return real(self, batch)
+
+    monkeypatch.setattr(BundledEmbedding, "embed_passages", spy)
+    return texts
 
 
 @pytest.fixture

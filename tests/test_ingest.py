@@ -16,25 +16,10 @@ import qa.store
 from qa import ask
 from qa.articles import read_article
 from qa.cli import main as cli_main
-from qa.embedding import BundledEmbedding
 from qa.errors import IndexMissingError, IndexModelError, QAError
 from qa.ingest import ingest
 from qa.settings import DEFAULT_EMBED_MODEL, Settings
 from qa.store import Store
-
-
-@pytest.fixture
-def embedded(monkeypatch: pytest.MonkeyPatch) -> list[str]:
-    """Every passage text the real model is asked to embed (the model still runs)."""
-    texts: list[str] = []
-    real = BundledEmbedding.embed_passages
-
-    def spy(self: BundledEmbedding, batch: list[str]) -> Any:
-        texts.extend(batch)
-        return real(self, batch)
-
-    monkeypatch.setattr(BundledEmbedding, "embed_passages", spy)
-    return texts
 
 
 def evidence_count(*paths: Path) -> int:

@@ -10,7 +10,6 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-import pytest
 from conftest import SEED_000, SEED_002, SEEDS, make_settings
 from llama_index.core.schema import MetadataMode, TextNode
 from test_notes import NOTE
@@ -18,7 +17,7 @@ from test_notes import NOTE
 from qa import ask
 from qa.articles import read_article, split_blocks
 from qa.boilerplate import classify
-from qa.embedding import BundledEmbedding, get_embedder
+from qa.embedding import get_embedder
 from qa.ingest import ingest, node_id
 from qa.paragraphs import BODY
 from qa.settings import Settings
@@ -67,7 +66,7 @@ def build_legacy_index(folder: Path, settings: Settings) -> int:
 
 
 def test_an_old_index_keeps_answering_and_the_next_ingest_updates_it(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+    tmp_path: Path, embedded: list[str]
 ) -> None:
     folder = tmp_path / "articles"
     shutil.copytree(SEEDS, folder)
@@ -80,14 +79,7 @@ def test_an_old_index_keeps_answering_and_the_next_ingest_updates_it(
     assert not answer.abstained and answer.citations[0].source == SEED_000
     assert answer.citations[0].date == "" and answer.citations[0].page == 0
 
-    embedded: list[str] = []
-    real = BundledEmbedding.embed_passages
-
-    def spy(self: BundledEmbedding, batch: list[str]) -> Any:
-        embedded.extend(batch)
-        return real(self, batch)
-
-    monkeypatch.setattr(BundledEmbedding, "embed_passages", spy)
+    embedded.clear()
     report = ingest([folder], settings, quiet=True)
     # Seed paragraphs: their stored vectors get their headline's added; each headline is
     # embedded once, no paragraph again. The note has no headline: its old block 1 is

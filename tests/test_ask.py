@@ -31,7 +31,10 @@ def assert_grounded(answer: Answer) -> None:
         assert EVIDENCE.get((c.source, c.paragraph)) == c.text, (c.source, c.paragraph)
     for c in answer.citations:
         assert c.sentence and c.sentence in c.text
-        assert f"{c.sentence} [{c.n}]" in answer.text
+        # quoted after its short answer ('$6,000,000 [1]. "... $6,000,000." [1]') or alone
+        assert f'"{c.sentence}" [{c.n}]' in answer.text or f"{c.sentence} [{c.n}]" in answer.text
+    for short in filter(None, answer.short.split("; ")):
+        assert any(short in c.sentence for c in answer.citations), short
 
 
 def cited(answer: Answer) -> list[tuple[str, int]]:

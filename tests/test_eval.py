@@ -178,7 +178,7 @@ def test_variants_really_retrieve_differently(report: dict[str, Any]) -> None:
     assert ranks["ours"] != ranks["bm25"]
     # and the answer path is restored after the run
     assert service.hybrid_retriever.__module__ == "qa.retrieve"
-    assert service._hits.__module__ == "qa.service"
+    assert service.HybridRetriever.retrieve_vec.__module__ == "qa.retrieve"
 
 
 def test_stock_cites_whole_chunks_and_never_abstains(report: dict[str, Any]) -> None:

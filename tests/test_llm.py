@@ -324,3 +324,51 @@ def test_abstention_phrases() -> None:
     assert says_not_answered(ABSTAIN_TEXT)
     assert says_not_answered("The passages do not mention the population of Panama.")
     assert not says_not_answered("Panama received $6 million from the United States.")
+
+
+def test_a_claim_its_citation_does_not_state_is_flagged(
+    model: Settings, server: ChatServer
+) -> None:
+    """Every sentence of the model's answer is checked against the paragraphs it cites:
+    one they do not state is flagged in notes, in `flags` and in the text itself."""
+    server.script = [
+        citing(
+            "The US gave Panama's Ministry of Security $6 million [{n}]. "
+            "The grant also paid for 40 new patrol boats for the Panamanian navy [{n}]."
+        )
+    ]
+    answer = ask(QUESTION, settings=model)
+
+    assert not answer.abstained and not answer.fallback
+    [flag] = answer.flags
+    assert (
+        flag["sentence"] == "The grant also paid for 40 new patrol boats for the Panamanian navy."
+    )
+    assert flag["cited"] == [1]
+    assert "(not found in [1])" in answer.text
+    assert answer.text.startswith("The US gave Panama's Ministry of Security $6 million [1]. The")
+    assert any(n.startswith("Not found in [1]:") and "patrol boats" in n for n in answer.notes)
+    # the supported sentence carries no marker
+    assert "$6 million [1]. The grant" in answer.text
+
+
+def test_an_uncited_claim_is_flagged(model: Settings, server: ChatServer) -> None:
+    server.script = [
+        citing("The US gave Panama $6 million [{n}]. Panama will deport 5,000 people by March.")
+    ]
+    answer = ask(QUESTION, settings=model)
+
+    [flag] = answer.flags
+    assert flag["cited"] == [] and "5,000 people" in str(flag["sentence"])
+    assert answer.text.endswith("by March. ⚠️ (no citation)")
+    assert any(n.startswith("No citation:") for n in answer.notes)
+
+
+def test_streamed_answer_ends_with_the_checked_text(model: Settings, server: ChatServer) -> None:
+    server.script = [
+        citing("The US gave Panama $6 million [{n}]. It also bought 40 patrol boats [{n}].")
+    ]
+    items = list(ask_stream(QUESTION, settings=model))
+    answer = items[-1]
+    assert isinstance(answer, Answer)
+    assert answer.flags and "(not found in [1])" in answer.text

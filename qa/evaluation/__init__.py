@@ -7,17 +7,25 @@ Where each part lives:
   stock.py    the stock llama-index baseline built on the same files
   bbc.py      the BBC retrieval benchmark (corpus reading, cached indexes, headline queries)
   report.py   rendering: terminal table, Markdown report, PNG chart
+  squad.py    the SQuAD benchmark's data: articles written as files, answerable, near-miss
+              and out-of-corpus cases, split into a fit part and a held-out part
+  squad_run.py  the SQuAD benchmark run: held-out cases through each answerer, the curve
   run.py      the whole evaluation and the `qa eval` command
 """
 
 from __future__ import annotations
 
 # The configurations compared, in report order; every module of the package uses these.
-CONFIGS = ("ours", "dense", "bm25", "stock")
+CONFIGS = ("ours", "handset", "dense", "bm25", "stock")
+# Those that differ in retrieval (the BBC benchmark ranks paragraphs only).
+RETRIEVAL_CONFIGS = ("ours", "dense", "bm25", "stock")
 LABELS = {
     "ours": "ours (hybrid)",
+    "handset": "ours, hand-set scorer",
     "dense": "ours, dense only",
     "bm25": "ours, BM25 only",
     "stock": "stock llama-index",
 }
-MODES = {"ours": "hybrid", "dense": "dense", "bm25": "bm25"}
+MODES = {"ours": "hybrid", "handset": "hybrid", "dense": "dense", "bm25": "bm25"}
+# The answerer's sentence scorer per configuration (qa.settings.SCORERS); default learned.
+SCORERS = {"handset": "handset"}

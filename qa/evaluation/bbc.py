@@ -14,7 +14,7 @@ from typing import Any
 
 from ..errors import QAError
 from ..settings import Settings
-from . import CONFIGS, LABELS, MODES
+from . import LABELS, MODES, RETRIEVAL_CONFIGS
 from .cases import Para
 from .stock import StockPipeline, normalize
 
@@ -187,7 +187,7 @@ def run_bbc(
     say(f"BBC: {len(queries)} headline queries, 4 configurations")
     vectors = embedder.embed_queries([q["query"] for q in queries]).tolist()
     results: dict[str, Any] = {}
-    for config in CONFIGS:
+    for config in RETRIEVAL_CONFIGS:
         ranks: list[tuple[int | None, int | None]] = []
         sizes: list[int] = []
         t0 = time.perf_counter()

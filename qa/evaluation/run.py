@@ -13,11 +13,12 @@ from typing import Any
 
 from ..errors import QAError
 from ..settings import Settings
-from . import CONFIGS, LABELS, MODES
+from . import CONFIGS, LABELS, MODES, SCORERS, squad_run
 from .bbc import run_bbc
 from .cases import gold_paragraphs, judge, load_cases
 from .metrics import CaseResult, LLMJudge, Report, case_json, configured_llm
-from .report import bbc_rows, plain_table, table_rows, write_report
+from .report import bbc_rows, plain_table, squad_table, table_rows, write_report
+from .squad import CACHE as SQUAD_CACHE
 from .stock import StockPipeline, indexed_files, stock_case, stock_engine
 
 
@@ -26,14 +27,18 @@ def our_case(
     settings: Settings,
     mode: str = "hybrid",
     llm_judge: LLMJudge | None = None,
+    scorer: str = "learned",
 ) -> CaseResult:
-    """One case through our pipeline (`ask`); `mode` is hybrid, dense or bm25."""
+    """One case through our pipeline (`ask`); `mode` is hybrid, dense or bm25; `scorer`
+    the answerer's sentence scorer (learned or handset)."""
     from ..service import ask
 
     gold = gold_paragraphs(case)
     started = time.perf_counter()
     answer = ask(
-        case["question"], history=case.get("history"), settings=settings.with_(retrieval=mode)
+        case["question"],
+        history=case.get("history"),
+        settings=settings.with_(retrieval=mode, scorer=scorer),
     )
     seconds = time.perf_counter() - started
     ranked = list(answer.retrieved)  # the very list the answerer saw
@@ -90,7 +95,8 @@ def evaluate(
                 assert stock is not None
                 result = stock_case(case, stock, engine, settings, llm is not None, llm_judge)
             else:
-                result = our_case(case, settings, MODES[config], llm_judge)
+                scorer = SCORERS.get(config, "learned")
+                result = our_case(case, settings, MODES[config], llm_judge, scorer)
             reports[config].cases.append(result)
     return {
         "created": datetime.now(UTC).isoformat(timespec="seconds"),
@@ -115,10 +121,16 @@ def evaluate(
 
 
 def cli_eval(
-    questions: Path, out_dir: Path, settings: Settings, as_json: bool = False, bbc: bool = False
+    questions: Path,
+    out_dir: Path,
+    settings: Settings,
+    as_json: bool = False,
+    bbc: bool = False,
+    squad: bool = False,
 ) -> int:
     """`qa eval`: run, print the table, write report.json/.md and chart.png to out_dir.
-    Without --bbc the BBC section of an earlier run (out_dir/bbc.json) is carried over."""
+    Without --bbc (--squad) the BBC (SQuAD) section of an earlier run, out_dir/bbc.json
+    (squad.json), is carried over."""
     import sys
 
     def say(msg: str) -> None:
@@ -137,7 +149,12 @@ def cli_eval(
         bbc_path.write_text(json.dumps(result["bbc"], indent=1), encoding="utf-8")
     elif bbc_path.is_file():
         result["bbc"] = json.loads(bbc_path.read_text(encoding="utf-8"))
-    command = "qa eval" + (" --bbc" if bbc else "")
+    if squad:
+        result["squad"] = squad_run.run(SQUAD_CACHE, say=say)
+        squad_run.write(result["squad"], out_dir)
+    elif (earlier := squad_run.load(out_dir)) is not None:
+        result["squad"] = earlier
+    command = "qa eval" + (" --bbc" if bbc else "") + (" --squad" if squad else "")
     paths = write_report(result, out_dir, command=command)
     header, rows = table_rows(result)
     print(plain_table(header, rows))
@@ -146,6 +163,10 @@ def cli_eval(
         print(f"\nBBC retrieval ({result['bbc']['queries']} headline queries, "
               f"run {result['bbc']['created']})")  # fmt: skip
         print(plain_table(header, rows))
+    if result.get("squad"):
+        print(f"\nSQuAD held-out part ({sum(result['squad']['cases'].values())} questions, "
+              f"run {result['squad']['created']})")  # fmt: skip
+        print(squad_table(result["squad"]))
     print("\nreport: " + ", ".join(str(p) for p in paths.values()))
     if as_json:
         print(json.dumps(result, ensure_ascii=False))

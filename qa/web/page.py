@@ -40,6 +40,7 @@ CSS = """
 .qa-abstain { font-style: italic; }
 .qa-note { font-size: 0.9em; color: var(--body-text-color-subdued); }
 .qa-fallback { color: var(--color-accent); }
+.qa-flag { color: var(--color-accent); font-weight: 600; }
 .qa-error { color: var(--error-text-color, #b91c1c); }
 .qa-meta { font-size: 0.8em; color: var(--body-text-color-subdued); margin-top: 0.4em; }
 .qa-streaming::after { content: "▍"; animation: qa-blink 1s steps(1) infinite; }

@@ -18,12 +18,19 @@ def esc(text: str) -> str:
     return html.escape(text, quote=True)
 
 
-def answer_html(text: str) -> str:
-    """The answer text (Markdown still applies) with each [n] as a footnote marker."""
-    return _MARKER.sub(
-        r'<sup class="qa-cite qa-cite-\1" title="Source \1">[\1]</sup>',
-        html.escape(text, quote=False),
-    )
+_FLAG = re.compile(r"⚠️ \((not found in (?:\[\d+\](?:, )?)+|no citation)\)")
+
+
+def answer_html(text: str, short: str = "") -> str:
+    """The answer text (Markdown still applies) with each [n] as a footnote marker, the
+    short answer it starts with in bold, and a sentence its sources do not support
+    marked as such."""
+    body = html.escape(text, quote=False)
+    lead = html.escape(short, quote=False)
+    if lead and body.startswith(lead):
+        body = f'<strong class="qa-short">{lead}</strong>{body[len(lead) :]}'
+    body = _FLAG.sub(lambda m: f'<span class="qa-flag">⚠️ ({m.group(1)})</span>', body)
+    return _MARKER.sub(r'<sup class="qa-cite qa-cite-\1" title="Source \1">[\1]</sup>', body)
 
 
 def _paragraph(c: Citation, highlight: bool) -> str:
@@ -65,7 +72,7 @@ def render(answer: Answer, seconds: float | None = None) -> str:
     if answer.abstained:
         blocks.append(f'<div class="qa-abstain">{esc(answer.text)}</div>')
     else:
-        blocks.append(answer_html(answer.text))
+        blocks.append(answer_html(answer.text, answer.short))
     standalone = " ".join(answer.standalone_question.split())
     if standalone and standalone.lower() != " ".join(answer.question.split()).lower():
         # A follow-up, rewritten with what it refers to: the user sees what was searched.

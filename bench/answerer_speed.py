@@ -1,0 +1,84 @@
+"""What the learned answerer costs per question: `ask()` with the learned scorer against
+the hand-set scorer it replaced, interleaved question by question on the same index of
+every distinct BBC article (about 10k paragraphs), after one warm-up question each.
+
+    make bench-answerer        # or: .venv/bin/python bench/answerer_speed.py [--questions N]
+
+Writes bench/answerer_speed.json; prints p50/p95 per scorer and the ratio. The index is
+built once into bench/.cache/answerer/ (git-ignored) and reused.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import statistics
+import sys
+import time
+from pathlib import Path
+
+from bbc_corpus import bbc_articles, headline_questions, write_corpus
+
+from qa.ingest import ingest
+from qa.service import ask, warm_up
+from qa.settings import Settings
+
+HERE = Path(__file__).resolve().parent
+CACHE = HERE / ".cache" / "answerer"
+SCORERS = ("handset", "learned")
+
+
+def percentile(values: list[float], q: float) -> float:
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, int(q * len(ordered)))]
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--questions", type=int, default=200)
+    args = parser.parse_args()
+
+    articles = bbc_articles(0)
+    folder = CACHE / "articles"
+    write_corpus(articles, folder)
+    settings = Settings(index_dir=CACHE / "index", seeds_dir=folder)
+    t = time.perf_counter()
+    report = ingest([folder], settings, quiet=True)
+    print(
+        f"index: {report.paragraphs} paragraphs ({time.perf_counter() - t:.0f} s)", file=sys.stderr
+    )
+
+    questions = [q for q, _ in headline_questions(articles, args.questions + 1)]
+    warm_up(settings)
+    ms: dict[str, list[float]] = {s: [] for s in SCORERS}
+    answered: dict[str, int] = {s: 0 for s in SCORERS}
+    for scorer in SCORERS:
+        ask(questions[0], settings=settings.with_(scorer=scorer))
+    for question in questions[1:]:
+        for scorer in SCORERS:
+            started = time.perf_counter()
+            answer = ask(question, settings=settings.with_(scorer=scorer))
+            ms[scorer].append((time.perf_counter() - started) * 1000)
+            answered[scorer] += not answer.abstained
+    result = {
+        "paragraphs": report.paragraphs,
+        "questions": len(questions) - 1,
+        **{
+            scorer: {
+                "p50_ms": round(statistics.median(ms[scorer]), 1),
+                "p95_ms": round(percentile(ms[scorer], 0.95), 1),
+                "answered": answered[scorer],
+            }
+            for scorer in SCORERS
+        },
+    }
+    result["p50_ratio_learned_over_handset"] = round(
+        result["learned"]["p50_ms"] / result["handset"]["p50_ms"], 2
+    )
+    (HERE / "answerer_speed.json").write_text(json.dumps(result, indent=1) + "\n")
+    print(json.dumps(result, indent=1))
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

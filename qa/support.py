@@ -68,6 +68,22 @@ _NUM = re.compile(r"\b\d[\d,.]*\b")
 _PRONOUN = re.compile(r"[“\"']?(he|she|they|it|his|her|their|its|this|these|those|there)\b", re.I)
 
 
+@lru_cache(maxsize=8192)
+def _read(
+    text: str, head: str
+) -> tuple[list[str], list[list[str]], frozenset[str], frozenset[str]]:
+    """A paragraph's sentences, their terms, its title's terms and all its terms; kept,
+    since the same paragraphs come back question after question."""
+    sentences = split_sentences(text)
+    title_terms = frozenset(terms(head))
+    return (
+        sentences,
+        [terms(s) for s in sentences],
+        title_terms,
+        title_terms | frozenset(terms(text)),
+    )
+
+
 def candidates(
     question: str,
     q_vec: np.ndarray,
@@ -96,15 +112,11 @@ def candidates(
     for rank, hit in enumerate(hits, start=1):
         meta = hit.node.metadata
         text = hit.node.get_content()
-        sentences = split_sentences(text)
-        title_terms = set(
-            terms(" ".join([str(meta.get("title", "")), str(meta.get("heading", ""))]))
-        )
-        para_terms = title_terms | set(terms(text))
-        cover_title, _ = coverage(weights, title_terms)
-        cover_para, _ = coverage(weights, para_terms)
+        head = " ".join([str(meta.get("title", "")), str(meta.get("heading", ""))])
+        sentences, sent_terms, title_terms, para_terms = _read(text, head)
+        cover_title, _ = coverage(weights, set(title_terms))
+        cover_para, _ = coverage(weights, set(para_terms))
         missing_para = [weights[t] for t in weights if t not in para_terms]
-        sent_terms = [terms(s) for s in sentences]
         dense = float(meta.get("dense_score", 0.0))
         bm25 = float(meta.get("bm25_score", 0.0))
         for i, sentence in enumerate(sentences):

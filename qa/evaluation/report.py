@@ -194,8 +194,10 @@ def markdown_report(result: dict[str, Any], command: str) -> str:
         "How to read it:",
         "",
         "- **ours** is `qa.ask`: hybrid retrieval (dense + BM25, reciprocal-rank fusion), "
-        "the extractive answerer, one paragraph per citation. **dense only** and "
-        "**BM25 only** are the same answerer fed by one retriever alone.",
+        "the extractive answerer, one paragraph per citation. **hand-set scorer** is the "
+        "same with the answerer's earlier hand-set sentence scorer (`QA_SCORER=handset`). "
+        "**dense only** and **BM25 only** are the learned answerer fed by one retriever "
+        "alone.",
         "- **stock** is the llama-index quick start on the same files with the same "
         "embedding model: `SimpleDirectoryReader` -> `VectorStoreIndex` (default "
         "`SentenceSplitter`, 1024-token chunks with 200 overlap; "

@@ -29,10 +29,11 @@ _SINGLE_LINE_JUNK = re.compile(
     r"share on \w+|follow us( on \w+)?|subscribe( now| to our newsletter)?|sign up.*newsletter.*|"
     r"click here.*|advertisement|sponsored|print|email|tags?:.*|"
     r"\(?\[?email\s*(&#160;)?protected\]?\)?|"
-    r"all rights reserved\.?|©.*|copyright ©?.*\d{4}.*)$",
+    r"©.*|copyright ©?.*\d{4}.*)$",
     re.IGNORECASE,
 )
-# Short lines that sign off an article rather than tell it.
+# Short lines that sign off an article rather than tell it (an "All rights reserved"
+# line among them).
 _SIGN_OFF = re.compile(
     r"^(write to .{3,80}\bat\s+\S+@\S+|"
     r".{0,80}\bsign up (for|to)\b.{0,100}|.{0,120}\ball rights reserved\b.{0,80})$",

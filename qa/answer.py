@@ -263,6 +263,14 @@ class Idf:
         return math.log(1 + (self.docs - df + 0.5) / (df + 0.5))
 
 
+_NUMBER_TOKEN = re.compile(r"\b\d[\d,.]*\b")
+
+
+def numbers_named(text: str) -> set[str]:
+    """The figures a question names ("2023", "6,000,000"), as written."""
+    return set(_NUMBER_TOKEN.findall(text))
+
+
 def coverage(weights: dict[str, float], words: set[str]) -> tuple[float, set[str]]:
     """The weighted share of the question's terms among `words`, and which they are."""
     total = sum(weights.values()) or 1.0

@@ -10,6 +10,7 @@ kept as the baseline the evaluation compares against.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 
 import numpy as np
@@ -50,7 +51,6 @@ class Asked:
 class Evidence:
     picks: list[Pick]
     confidence: float  # the best sentence's score: the probability it states the answer
-    threshold: float
 
 
 def _learned(a: Asked) -> Evidence:
@@ -58,7 +58,7 @@ def _learned(a: Asked) -> Evidence:
     rows = support.score(support.candidates(a.question, a.q_vec, a.hits, a.embedder, a.idf), model)
     threshold = model.threshold_answer
     if not rows or rows[0].score < threshold:
-        return Evidence([], rows[0].score if rows else 0.0, threshold)
+        return Evidence([], rows[0].score if rows else 0.0)
     best = rows[0]
     picks = [Pick(best.sentence, best.hit, best.score)]
     main = split_context(a.question)[0]
@@ -71,14 +71,14 @@ def _learned(a: Asked) -> Evidence:
         # The asked fact is in the next sentence ("He was accompanied by ..."): quote both.
         found = chooser.pick(main, follow.sentence)
         picks.append(Pick(follow.sentence, follow.hit, follow.score, found.text if found else ""))
-        return Evidence(picks, best.score, threshold)
+        return Evidence(picks, best.score)
     for other in rows[1:4]:
         if other.score < max(threshold, SECOND_SHARE * best.score):
             break
         if other.covered - best.covered and other.sentence != best.sentence:
             picks.append(Pick(other.sentence, other.hit, other.score))
             break
-    return Evidence(picks, best.score, threshold)
+    return Evidence(picks, best.score)
 
 
 def _following(best: support.Candidate, rows: list[support.Candidate]) -> support.Candidate | None:
@@ -95,34 +95,28 @@ def _handset(a: Asked) -> Evidence:
     scored = handset.score_sentences(a.question, a.q_vec, a.hits, a.embedder, a.idf)
     best = scored[0].confidence if scored else 0.0
     if best < handset.ABSTAIN_BELOW:
-        return Evidence([], best, handset.ABSTAIN_BELOW)
+        return Evidence([], best)
     picks = [Pick(s.sentence, s.hit, s.score) for s in handset.choose(scored)]
-    return Evidence(picks, best, handset.ABSTAIN_BELOW)
+    return Evidence(picks, best)
 
 
 SCORERS = {"learned": _learned, "handset": _handset}
 
 
 def evidence(
-    scorer: str,
-    question: str,
-    q_vec: np.ndarray,
-    hits: list[NodeWithScore],
-    embedder: BundledEmbedding,
-    idf: Idf,
-    retrieve: object,
+    scorer: str, asked: Asked, retrieve: Callable[[str, np.ndarray], list[NodeWithScore]]
 ) -> list[Evidence]:
     """The evidence for each part of the question ("How much X, and how many Y?" is two
     parts, each answered from its own retrieval; `retrieve(text, vector)` gives it)."""
-    parts = sub_questions(question)
+    parts = sub_questions(asked.question)
+    if len(parts) == 1:
+        return [SCORERS[scorer](asked)]
     out = []
     for part in parts:
-        if len(parts) > 1 and callable(retrieve):
-            part_vec = embedder.embed_queries([part])[0]
-            part_hits = retrieve(part, part_vec)
-        else:
-            part_vec, part_hits = q_vec, hits
-        out.append(SCORERS[scorer](Asked(part, part_vec, part_hits, embedder, idf)))
+        vec = asked.embedder.embed_queries([part])[0]
+        out.append(
+            SCORERS[scorer](Asked(part, vec, retrieve(part, vec), asked.embedder, asked.idf))
+        )
     return out
 
 

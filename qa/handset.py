@@ -11,7 +11,15 @@ from dataclasses import dataclass, field
 import numpy as np
 from llama_index.core.schema import NodeWithScore
 
-from .answer import Idf, coverage, sentence_vectors, split_context, split_sentences, terms
+from .answer import (
+    Idf,
+    coverage,
+    numbers_named,
+    sentence_vectors,
+    split_context,
+    split_sentences,
+    terms,
+)
 from .embedding import BundledEmbedding
 
 # Calibrated on eval/questions.jsonl with eval/calibrate.py.
@@ -70,9 +78,6 @@ class Scored:
         )
 
 
-_YEARLIKE = re.compile(r"\b\d[\d,.]*\b")
-
-
 def score_sentences(
     question: str,
     q_vec: np.ndarray,
@@ -87,7 +92,7 @@ def score_sentences(
     for t in set(terms(context)) - set(q_terms):
         q_terms[t] = 0.5 * idf(t)  # the earlier turn's words count, but less
     wanted = expected_type(main)
-    numbers = set(_YEARLIKE.findall(main))
+    numbers = numbers_named(main)
     rows: list[tuple[str, NodeWithScore, dict[str, float], set[str]]] = []
     for rank, hit in enumerate(hits[:CANDIDATE_PARAGRAPHS], start=1):
         meta = hit.node.metadata

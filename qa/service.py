@@ -17,7 +17,7 @@ from .answer import ABSTAIN_TEXT, Answer, Citation, Idf, citation_from_hit
 from .byline import byline_answer
 from .embedding import get_embedder
 from .errors import QAError, QuestionError
-from .extractive import Pick, evidence
+from .extractive import Asked, Pick, evidence
 from .followup import Message, condense
 from .retrieve import HybridRetriever, hybrid_retriever
 from .settings import MAX_QUESTION_CHARS, Settings
@@ -162,15 +162,8 @@ def _extractive(ctx: _Context, settings: Settings) -> Answer:
     abstain when no sentence states it."""
     t2 = time.perf_counter()
     retriever = ctx.retriever
-    found = evidence(
-        settings.scorer,
-        ctx.standalone,
-        ctx.q_vec,
-        ctx.hits,
-        retriever.embedder,
-        idf_for(retriever.store),
-        retriever.retrieve_vec,
-    )
+    asked = Asked(ctx.standalone, ctx.q_vec, ctx.hits, retriever.embedder, idf_for(retriever.store))
+    found = evidence(settings.scorer, asked, retriever.retrieve_vec)
     picks: list[Pick] = []
     for part in found:
         picks.extend(p for p in part.picks if p.sentence not in {q.sentence for q in picks})

@@ -21,7 +21,15 @@ from pathlib import Path
 import numpy as np
 from llama_index.core.schema import NodeWithScore
 
-from .answer import Idf, coverage, sentence_vectors, split_context, split_sentences, terms
+from .answer import (
+    Idf,
+    coverage,
+    numbers_named,
+    sentence_vectors,
+    split_context,
+    split_sentences,
+    terms,
+)
 from .embedding import BundledEmbedding
 from .qtype import QTYPES, question_type, typed_spans
 
@@ -63,7 +71,6 @@ def _bigrams(seq: list[str]) -> set[tuple[str, str]]:
     return set(zip(seq, seq[1:], strict=False))
 
 
-_NUM = re.compile(r"\b\d[\d,.]*\b")
 # A sentence that opens by referring back ("He was also accompanied by ...").
 _PRONOUN = re.compile(r"[“\"']?(he|she|they|it|his|her|their|its|this|these|those|there)\b", re.I)
 
@@ -103,7 +110,7 @@ def candidates(
     q_bigrams = _bigrams(q_seq)
     qtype = question_type(main)
     q_words = set(re.findall(r"\w+", main.lower()))
-    numbers = set(_NUM.findall(main))
+    numbers = numbers_named(main)
     hits = hits[:paragraphs]
     dense_top = max((float(h.node.metadata.get("dense_score", 0.0)) for h in hits), default=0.0)
     bm25_top = max((float(h.node.metadata.get("bm25_score", 0.0)) for h in hits), default=0.0)

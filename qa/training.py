@@ -179,25 +179,27 @@ def export(model, meta: dict[str, object]) -> dict[str, np.ndarray]:  # type: ig
     return arrays
 
 
-def best_per_case(rows: Rows, scores: np.ndarray) -> list[tuple[float, bool]]:
-    """For each case: its best sentence's score, and whether that sentence answers."""
-    out = [(0.0, False)] * len(rows.cases)
+def best_rows(rows: Rows, scores: np.ndarray) -> list[int]:
+    """For each case, the row of its best-scored sentence (-1: it has none)."""
+    out = []
     for i in range(len(rows.cases)):
         idx = np.flatnonzero(rows.case == i)
-        if len(idx):
-            j = idx[int(np.argmax(scores[idx]))]
-            out[i] = (float(scores[j]), bool(rows.y[j] == 1))
+        out.append(int(idx[np.argmax(scores[idx])]) if len(idx) else -1)
     return out
+
+
+def best_per_case(rows: Rows, scores: np.ndarray) -> list[tuple[float, bool]]:
+    """For each case: its best sentence's score, and whether that sentence answers."""
+    return [
+        (float(scores[j]), bool(rows.y[j] == 1)) if j >= 0 else (0.0, False)
+        for j in best_rows(rows, scores)
+    ]
 
 
 def outcomes(rows: Rows, best: list[tuple[float, bool]], threshold: float) -> dict[str, float]:
     """Accuracy on answerable cases and abstention on the others, at a threshold."""
-    tally: dict[str, list[float]] = {}
-    for case, (s, right) in zip(rows.cases, best, strict=True):
-        answers = s >= threshold
-        good = (answers and right) if case.kind == squad.ANSWERABLE else not answers
-        tally.setdefault(case.kind, []).append(float(good))
-    return {k: float(np.mean(v)) for k, v in tally.items()}
+    kinds = [c.kind for c in rows.cases]
+    return squad.rates(((k, s, r) for k, (s, r) in zip(kinds, best, strict=True)), threshold)
 
 
 # The answerer abstains as much as it can while refusing at most this share of answerable
@@ -346,12 +348,9 @@ SLICE_SAMPLE = {squad.ANSWERABLE: 60, squad.NEAR_MISS: 20, squad.OUT_OF_CORPUS: 
 def decisions(model: Forest, rows: Rows) -> list[int]:
     """Per case, the row of the sentence the model would quote, or -1 to abstain."""
     scores = model.predict(rows.x)
-    out = []
-    for i in range(len(rows.cases)):
-        idx = np.flatnonzero(rows.case == i)
-        j = int(idx[np.argmax(scores[idx])]) if len(idx) else -1
-        out.append(j if j >= 0 and scores[j] >= model.threshold_answer else -1)
-    return out
+    return [
+        j if j >= 0 and scores[j] >= model.threshold_answer else -1 for j in best_rows(rows, scores)
+    ]
 
 
 def slice_run(cache: Path) -> tuple[Rows, Forest]:

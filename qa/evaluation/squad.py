@@ -17,7 +17,7 @@ import hashlib
 import json
 import random
 import re
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
@@ -174,6 +174,17 @@ def sample(cases: list[Case], per_kind: dict[str, int], seed: int = 0) -> list[C
         random.Random(f"{seed}:{kind}").shuffle(pool)
         out.extend(pool[:n])
     return out
+
+
+def rates(best: Iterable[tuple[str, float, bool]], threshold: float) -> dict[str, float]:
+    """Per kind of case, the share handled right at a threshold, from each case's (kind,
+    best sentence's score, whether that sentence answers): an answerable case is answered
+    by a right sentence, any other is abstained on."""
+    tally: dict[str, list[bool]] = {}
+    for kind, score, right in best:
+        answers = score >= threshold
+        tally.setdefault(kind, []).append(answers and right if kind == ANSWERABLE else not answers)
+    return {k: sum(v) / len(v) for k, v in tally.items()}
 
 
 def answer_holds(text: str, answers: list[str]) -> bool:

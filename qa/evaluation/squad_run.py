@@ -133,15 +133,7 @@ def curve(settings: Settings, cases: list[squad.Case], scorer: str) -> list[dict
             best.append((case.kind, 0.0, False))
     scores = sorted({round(s, 3) for _, s, _ in best})
     grid = [float(t) for t in np.quantile(scores, np.linspace(0, 1, 41))] if scores else []
-    out = []
-    for t in grid:
-        tally: dict[str, list[bool]] = {}
-        for kind, s, holds in best:
-            answers = s >= t
-            ok = (answers and holds) if kind == squad.ANSWERABLE else not answers
-            tally.setdefault(kind, []).append(ok)
-        out.append({"threshold": float(t), **{k: float(np.mean(v)) for k, v in tally.items()}})
-    return out
+    return [{"threshold": t, **squad.rates(best, t)} for t in grid]
 
 
 def run(

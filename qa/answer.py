@@ -208,6 +208,9 @@ class Answer:
     flags: list[dict[str, object]] = field(default_factory=list)
     prompt_tokens: int = 0
     retrieved: list[tuple[str, int]] = field(default_factory=list)  # (source, paragraph)
+    # The articles the question was restricted to (qa.scope: sources, since, until, site,
+    # articles, text); None when it was asked of every article.
+    scope: dict[str, object] | None = None
 
     def as_dict(self) -> dict[str, object]:
         return {
@@ -225,6 +228,7 @@ class Answer:
             "fallback": self.fallback,
             "prompt_tokens": self.prompt_tokens,
             "retrieved": [list(r) for r in self.retrieved],
+            "scope": self.scope,
             "timings_ms": {k: round(v, 1) for k, v in self.timings_ms.items()},
         }
 

@@ -103,19 +103,20 @@ def cmd_ask(args: argparse.Namespace, settings: Settings) -> int:
         settings = settings.with_(llm=args.llm)
     if args.model:
         settings = settings.with_(llm_model=args.model)
+    scope = {"sources": args.source, "since": args.since, "until": args.until, "site": args.site}
     if args.json:
-        out = ask(args.question, settings=settings).as_dict()
+        out = ask(args.question, settings=settings, **scope).as_dict()
         print(json.dumps({k: out[k] for k in (
             "question", "answer", "abstained", "citations", "related", "notes", "answerer",
-            "fallback", "prompt_tokens", "timings_ms",
+            "fallback", "prompt_tokens", "scope", "timings_ms",
         )}, ensure_ascii=False))  # fmt: skip
         return 0
     if settings.llm == "extractive":
-        _print_answer(ask(args.question, settings=settings))
+        _print_answer(ask(args.question, settings=settings, **scope))
         return 0
     # A model's answer is printed as it arrives, then the sources.
     streamed: list[str] = []
-    for item in ask_stream(args.question, settings=settings):
+    for item in ask_stream(args.question, settings=settings, **scope):
         if isinstance(item, Answer):
             if "".join(streamed).strip() != item.text:
                 print("\n\n" + item.text if streamed else item.text)
@@ -165,6 +166,15 @@ def build_parser() -> argparse.ArgumentParser:
         "--llm", choices=ANSWERERS, help="answerer (default: QA_LLM, or openai with a key)"
     )
     p.add_argument("--model", help="model name for --llm openai (default: QA_LLM_MODEL)")
+    p.add_argument(
+        "--source",
+        action="append",
+        metavar="NAME",
+        help="answer only from this article (file name, path or title); repeatable",
+    )
+    p.add_argument("--since", metavar="DATE", help="only articles published on or after DATE")
+    p.add_argument("--until", metavar="DATE", help="only articles published on or before DATE")
+    p.add_argument("--site", help="only articles from this site (name or web address)")
     p.set_defaults(func=cmd_ask)
 
     p = sub.add_parser("serve", help="start the chat page")

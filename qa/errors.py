@@ -27,3 +27,7 @@ class IndexWriteError(QAError):
 
 class ConfigError(QAError):
     """A setting in the environment or on the command line has a value we can't use."""
+
+
+class ScopeError(QAError):
+    """A scope (articles, dates, site) that is malformed or matches no article."""

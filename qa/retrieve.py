@@ -3,6 +3,7 @@ by reciprocal rank. A llama-index retriever, so it composes with a user's own co
 
 from __future__ import annotations
 
+import copy
 import logging
 import math
 import threading
@@ -13,6 +14,9 @@ import numpy as np
 from llama_index.core import VectorStoreIndex
 from llama_index.core.base.base_retriever import BaseRetriever
 from llama_index.core.schema import NodeWithScore, QueryBundle
+from llama_index.core.vector_stores import FilterOperator, MetadataFilter, MetadataFilters
+from llama_index.core.vector_stores.utils import metadata_dict_to_node
+from llama_index.retrievers.bm25 import BM25Retriever
 
 from .embedding import BundledEmbedding, get_embedder
 from .errors import IndexCorruptError, QAError
@@ -22,6 +26,7 @@ from .store import REBUILD_HINT, Store, forget_client, generation
 log = logging.getLogger(__name__)
 READ_ATTEMPTS = 4
 
+EXACT_DENSE = 5000  # a scope of up to this many paragraphs is searched exactly, not by HNSW
 RRF_K = 60  # the constant of Cormack et al. (2009); flat enough that one list can't dominate
 CANDIDATES = 30  # per retriever, before fusion
 _SCORE_KEYS = ("dense_score", "bm25_score", "dense_rank", "bm25_rank")
@@ -39,6 +44,12 @@ class HybridRetriever(BaseRetriever):
     `bm25_score` in its metadata, which the answerer uses as evidence strength.
 
     mode: "hybrid" (default), "dense" or "bm25", to measure what each part buys.
+    paths: when given, only paragraphs of these articles (their stored `path`) are
+    retrieved, by both parts, so a small scope in a large index still gets its best
+    paragraphs (see qa.scope): BM25 scores outside it are masked before the top
+    candidates are taken; dense scores are exact over the scope's vectors when it holds
+    at most EXACT_DENSE paragraphs (HNSW with a selective filter misses neighbours), and
+    a Chroma `path $in` filter on a larger one.
     """
 
     def __init__(
@@ -48,18 +59,48 @@ class HybridRetriever(BaseRetriever):
         similarity_top_k: int = 8,
         mode: str = "hybrid",
         candidates: int = CANDIDATES,
+        paths: frozenset[str] | None = None,
     ) -> None:
         super().__init__()
         self.embedder = embedder
         self.similarity_top_k = similarity_top_k
         self.mode = mode
         self.candidates = candidates
+        self.paths = paths
         self._open(store)
 
     def _open(self, store: Store) -> None:
         self.store = store
         index = VectorStoreIndex.from_vector_store(store.vector_store, embed_model=self.embedder)
-        self.dense = index.as_retriever(similarity_top_k=self.candidates)
+        filters = None
+        if self.paths is not None:
+            where = MetadataFilter(key="path", operator=FilterOperator.IN, value=sorted(self.paths))
+            filters = MetadataFilters(filters=[where])
+        self.dense = index.as_retriever(similarity_top_k=self.candidates, filters=filters)
+
+    def _dense(self, query_bundle: QueryBundle) -> list[NodeWithScore]:
+        if self.paths is None:
+            return self.dense.retrieve(query_bundle)
+        rows = self.store.collection.get(
+            where={"path": {"$in": sorted(self.paths)}},
+            limit=EXACT_DENSE + 1,
+            include=["embeddings", "metadatas", "documents"],
+        )
+        if len(rows["ids"]) > EXACT_DENSE:
+            return self.dense.retrieve(query_bundle)
+        if not rows["ids"]:
+            return []
+        q = np.asarray(query_bundle.embedding, dtype=np.float32)
+        cosines = np.asarray(rows["embeddings"], dtype=np.float32) @ q
+        best = np.argsort(-cosines, kind="stable")[: self.candidates]
+        # Scored as Chroma scores a dense hit, exp(-(1 - cosine)), so both paths agree.
+        return [
+            NodeWithScore(
+                node=metadata_dict_to_node(rows["metadatas"][i], text=rows["documents"][i]),
+                score=math.exp(float(cosines[i]) - 1.0),
+            )
+            for i in best
+        ]
 
     def retrieve_vec(self, query: str, vector: np.ndarray) -> list[NodeWithScore]:
         """Retrieve with a question vector already computed (the answerer reuses it)."""
@@ -69,8 +110,19 @@ class HybridRetriever(BaseRetriever):
         lexical = self.store.lexical()
         if lexical is None:
             return []
-        lexical.similarity_top_k = min(self.candidates, int(lexical.bm25.scores["num_docs"]))
-        return lexical.retrieve(query)
+        if self.paths is None:
+            lexical.similarity_top_k = min(self.candidates, int(lexical.bm25.scores["num_docs"]))
+            return lexical.retrieve(query)
+        # Scores of paragraphs outside the scope are zeroed before the top candidates are
+        # taken, on a copy: the loaded word index is shared by concurrent questions.
+        mask = _path_mask(lexical, self.paths)
+        allowed = int(sum(mask))
+        if not allowed:
+            return []
+        scoped = copy.copy(lexical)
+        scoped.corpus_weight_mask = mask
+        scoped.similarity_top_k = min(self.candidates, allowed)
+        return [h for h in scoped.retrieve(query) if h.node.metadata.get("path") in self.paths]
 
     def _retrieve(self, query_bundle: QueryBundle) -> list[NodeWithScore]:
         """Retried on a fresh store when the read fails: another process may be writing
@@ -96,7 +148,7 @@ class HybridRetriever(BaseRetriever):
     def _retrieve_once(self, query_bundle: QueryBundle) -> list[NodeWithScore]:
         if query_bundle.embedding is None and self.mode != "bm25":
             query_bundle.embedding = self.embedder.get_query_embedding(query_bundle.query_str)
-        dense = self.dense.retrieve(query_bundle) if self.mode != "bm25" else []
+        dense = self._dense(query_bundle) if self.mode != "bm25" else []
         lexical = self._bm25(query_bundle.query_str) if self.mode != "dense" else []
         dense_ranks, lexical_ranks = _rank_map(dense), _rank_map(lexical)
 
@@ -137,6 +189,18 @@ class HybridRetriever(BaseRetriever):
         vectors = self.store.embeddings(ids)
         q = np.asarray(query, dtype=np.float32)
         return {i: float(v @ q) for i, v in vectors.items()}
+
+
+_PATHS: dict[int, tuple[BM25Retriever, list[str]]] = {}
+
+
+def _path_mask(lexical: BM25Retriever, paths: frozenset[str]) -> list[int]:
+    """1 for each paragraph of the word index whose article is in `paths`, else 0."""
+    cached = _PATHS.get(id(lexical))
+    if cached is None or cached[0] is not lexical:
+        _PATHS.clear()  # one word index per process is current; drop the replaced one
+        cached = _PATHS[id(lexical)] = (lexical, [str(e.get("path", "")) for e in lexical.corpus])
+    return [int(p in paths) for p in cached[1]]
 
 
 _CACHE: dict[tuple[Any, ...], Store] = {}
@@ -208,11 +272,17 @@ def forget_stores() -> None:
 
 
 def hybrid_retriever(
-    settings: Settings, k: int | None = None, mode: str = "hybrid"
+    settings: Settings,
+    k: int | None = None,
+    mode: str = "hybrid",
+    paths: frozenset[str] | None = None,
 ) -> HybridRetriever:
+    """The retriever over the index; `paths` restricts it to those articles (see
+    qa.scope.scoped_retriever, which resolves a Scope to them)."""
     return HybridRetriever(
         open_store(settings),
         get_embedder(settings.embed_model),
         similarity_top_k=k or settings.top_k,
         mode=mode,
+        paths=paths,
     )

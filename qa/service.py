@@ -20,6 +20,7 @@ from .errors import QAError, QuestionError
 from .extractive import Asked, Pick, evidence
 from .followup import Message, condense
 from .retrieve import HybridRetriever, hybrid_retriever
+from .scope import Resolved, Scope, resolve
 from .settings import MAX_QUESTION_CHARS, Settings
 from .store import Store
 
@@ -62,13 +63,24 @@ def idf_for(store: Store) -> Idf:
 
 
 def retrieve(
-    question: str, k: int = 10, settings: Settings | None = None, mode: str | None = None
+    question: str,
+    k: int = 10,
+    settings: Settings | None = None,
+    mode: str | None = None,
+    *,
+    sources: Sequence[str] | str | None = None,
+    since: str | None = None,
+    until: str | None = None,
+    site: str | None = None,
 ) -> list[Citation]:
     """Ranked paragraphs for a question; `score` is the paragraph's cosine similarity.
-    `mode`: hybrid, dense or bm25 (default: `settings.retrieval`)."""
+    `mode`: hybrid, dense or bm25 (default: `settings.retrieval`); sources, since, until
+    and site restrict it as in `ask`."""
     settings = settings or Settings.from_env()
     question = check_question(question)
-    retriever = hybrid_retriever(settings, k=k, mode=mode or settings.retrieval)
+    scope = Scope.of(sources, since, until, site)
+    paths = resolve(scope, settings).paths if scope else None
+    retriever = hybrid_retriever(settings, k=k, mode=mode or settings.retrieval, paths=paths)
     q_vec = retriever.embedder.embed_queries([question])[0]
     hits = retriever.retrieve_vec(question, q_vec)
     return [_at_cosine(h, n) for n, h in enumerate(hits, start=1)]
@@ -109,6 +121,7 @@ class _Context:
     t0: float
     timings: dict[str, float] = field(default_factory=dict)
     notes: list[str] = field(default_factory=list)
+    scope: Resolved | None = None
 
 
 def _context(
@@ -116,9 +129,11 @@ def _context(
     history: Sequence[Message] | None,
     settings: Settings,
     llm: LLM | None,
+    scope: Scope | None = None,
 ) -> _Context:
     t0 = time.perf_counter()
     question = check_question(question)
+    resolved = resolve(scope, settings) if scope else None
     notes: list[str] = []
     timings: dict[str, float] = {}
     standalone = None
@@ -132,12 +147,13 @@ def _context(
     if standalone is None:
         standalone = condense(question, history)
 
-    retriever = hybrid_retriever(settings, mode=settings.retrieval)
+    paths = resolved.paths if resolved else None
+    retriever = hybrid_retriever(settings, mode=settings.retrieval, paths=paths)
     t1 = time.perf_counter()
     q_vec = retriever.embedder.embed_queries([standalone])[0]
     hits = retriever.retrieve_vec(standalone, q_vec)
     timings["retrieve"] = (time.perf_counter() - t1) * 1000
-    return _Context(question, standalone, retriever, q_vec, hits, t0, timings, notes)
+    return _Context(question, standalone, retriever, q_vec, hits, t0, timings, notes, resolved)
 
 
 def _related(hits: Sequence[NodeWithScore]) -> list[Citation]:
@@ -152,6 +168,9 @@ def _finish(answer: Answer, ctx: _Context) -> Answer:
     answer.question = ctx.question
     answer.standalone_question = ctx.standalone
     answer.notes = ctx.notes + answer.notes
+    if ctx.scope is not None:
+        answer.scope = ctx.scope.as_dict()
+        answer.notes.append(ctx.scope.describe())
     ctx.timings["total"] = (time.perf_counter() - ctx.t0) * 1000
     answer.timings_ms = ctx.timings
     return answer
@@ -289,6 +308,10 @@ def ask_stream(
     settings: Settings | None = None,
     *,
     stream: bool = True,
+    sources: Sequence[str] | str | None = None,
+    since: str | None = None,
+    until: str | None = None,
+    site: str | None = None,
 ) -> Iterator[str | Answer]:
     """`ask`, as it arrives: text deltas (str), then the final `Answer` as the last item.
 
@@ -299,8 +322,9 @@ def ask_stream(
     show `answer.text` once it arrives. With the offline answerer the text comes at once,
     in words."""
     settings = settings or Settings.from_env()
+    scope = Scope.of(sources, since, until, site)  # checked before anything else runs
     llm = _llm_for(settings)
-    ctx = _context(question, history, settings, llm)
+    ctx = _context(question, history, settings, llm, scope)
     offline = byline_answer(ctx.standalone, ctx.hits)  # "Who wrote ...?": the byline
     if offline is None and llm is None:
         offline = _extractive(ctx, settings)
@@ -317,9 +341,21 @@ def ask(
     question: str,
     history: Sequence[Message] | None = None,
     settings: Settings | None = None,
+    *,
+    sources: Sequence[str] | str | None = None,
+    since: str | None = None,
+    until: str | None = None,
+    site: str | None = None,
 ) -> Answer:
-    """Answer a question from the articles, with citations, or abstain."""
-    for item in ask_stream(question, history, settings, stream=False):
+    """Answer a question from the articles, with citations, or abstain.
+
+    sources (article file names, paths or titles), since/until (publication dates,
+    YYYY-MM-DD, inclusive) and site restrict the articles it is answered from; the
+    answer's `scope` and a note say which were used."""
+    for item in ask_stream(
+        question, history, settings, stream=False,
+        sources=sources, since=since, until=until, site=site,
+    ):  # fmt: skip
         if isinstance(item, Answer):
             return item
     raise AssertionError("ask_stream ended without an Answer")

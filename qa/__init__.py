@@ -5,5 +5,17 @@ from .errors import QAError
 from .ingest import IngestReport, ingest
 from .service import ask, retrieve
 from .settings import Settings
+from .timeline import Timeline, timeline
 
-__all__ = ["Answer", "Citation", "IngestReport", "QAError", "Settings", "ask", "ingest", "retrieve"]
+__all__ = [
+    "Answer",
+    "Citation",
+    "IngestReport",
+    "QAError",
+    "Settings",
+    "Timeline",
+    "ask",
+    "ingest",
+    "retrieve",
+    "timeline",
+]

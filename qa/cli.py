@@ -1,4 +1,4 @@
-"""The `qa` command: ingest, ask, serve."""
+"""The `qa` command: ingest, ask, timeline, serve."""
 
 from __future__ import annotations
 
@@ -137,12 +137,50 @@ def cmd_eval(args: argparse.Namespace, settings: Settings) -> int:
     )
 
 
+def cmd_timeline(args: argparse.Namespace, settings: Settings) -> int:
+    from .timeline import timeline
+
+    result = timeline(args.topic, settings, sources=args.source, since=args.since,
+                      until=args.until, site=args.site)  # fmt: skip
+    if args.json:
+        print(json.dumps(result.as_dict(), ensure_ascii=False))
+        return 0
+    for e in result.events:
+        c = e.citation
+        what = f"published: {e.sentence}" if e.kind == "published" else e.sentence
+        print(f"{e.when.iso:<10}  {c.source}, {position(c)}")
+        print(textwrap.indent(textwrap.fill(what, width=96), "    "))
+        if e.resolved:
+            print(f"    (resolved from the publication date: {e.how})")
+    for a in result.undated:
+        print(f"\nUndated: {a.source} ({a.title}); relative dates not resolved:")
+        for u in a.unresolved:
+            where = position(u.citation)
+            print(f"  - “{u.expression}”, {where}: {textwrap.shorten(u.sentence, 80)}")
+    for note in result.notes:
+        print(f"\nNote: {note}")
+    return 0
+
+
 def cmd_serve(args: argparse.Namespace, settings: Settings) -> int:
     sys.path.insert(0, str(Path.cwd()))
     from app import main as serve
 
     serve(settings)
     return 0
+
+
+def _scope_arguments(p: argparse.ArgumentParser) -> None:
+    """--source/--since/--until/--site, the same for every command that takes a scope."""
+    p.add_argument(
+        "--source",
+        action="append",
+        metavar="NAME",
+        help="only this article (file name, path or title); repeatable",
+    )
+    p.add_argument("--since", metavar="DATE", help="only articles published on or after DATE")
+    p.add_argument("--until", metavar="DATE", help="only articles published on or before DATE")
+    p.add_argument("--site", help="only articles from this site (name or web address)")
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -166,16 +204,14 @@ def build_parser() -> argparse.ArgumentParser:
         "--llm", choices=ANSWERERS, help="answerer (default: QA_LLM, or openai with a key)"
     )
     p.add_argument("--model", help="model name for --llm openai (default: QA_LLM_MODEL)")
-    p.add_argument(
-        "--source",
-        action="append",
-        metavar="NAME",
-        help="answer only from this article (file name, path or title); repeatable",
-    )
-    p.add_argument("--since", metavar="DATE", help="only articles published on or after DATE")
-    p.add_argument("--until", metavar="DATE", help="only articles published on or before DATE")
-    p.add_argument("--site", help="only articles from this site (name or web address)")
+    _scope_arguments(p)
     p.set_defaults(func=cmd_ask)
+
+    p = sub.add_parser("timeline", help="dated events of the articles, in order, each cited")
+    p.add_argument("topic", nargs="?", help="only paragraphs about this (default: every article)")
+    p.add_argument("--json", action="store_true", help="print the timeline as JSON")
+    _scope_arguments(p)
+    p.set_defaults(func=cmd_timeline)
 
     p = sub.add_parser("serve", help="start the chat page")
     p.set_defaults(func=cmd_serve)

@@ -1,5 +1,5 @@
 """The chat page put together: theme, styles and script, the title and status line, the
-Chat and Articles tabs, and the `/ask` endpoint for programs."""
+Chat, Articles and Timeline tabs, and the `/ask` endpoint for programs."""
 
 from __future__ import annotations
 
@@ -13,6 +13,7 @@ from ..service import ask
 from ..settings import Settings
 from .articles_tab import articles_tab
 from .chat_tab import chat_tab
+from .timeline_tab import timeline_tab
 
 # The system's own fonts: nothing to download, and every glyph in every weight.
 THEME = gr.themes.Default(
@@ -45,6 +46,13 @@ CSS = """
 .qa-meta { font-size: 0.8em; color: var(--body-text-color-subdued); margin-top: 0.4em; }
 .qa-streaming::after { content: "▍"; animation: qa-blink 1s steps(1) infinite; }
 @keyframes qa-blink { 50% { opacity: 0; } }
+.qa-events { padding-left: 1.4em; }
+.qa-event { margin: 0.5em 0 0.9em; }
+.qa-when { font-weight: 600; }
+.qa-published { font-style: italic; }
+.qa-resolved { font-size: 0.85em; color: var(--color-accent); }
+.qa-undated { margin-top: 0.8em; padding-top: 0.4em;
+  border-top: 1px solid var(--border-color-primary); }
 """
 
 # A click on a footnote marker opens that source in the same message. (The chat's HTML
@@ -91,5 +99,6 @@ def build(settings: Settings) -> gr.Blocks:
         status = gr.Markdown(elem_id="qa-status")
         chat_tab(settings)
         articles_tab(demo, settings, status)
+        timeline_tab(settings)
         gradio_api(ask_endpoint(settings), api_name="ask")
     return demo

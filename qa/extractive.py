@@ -20,6 +20,7 @@ from . import handset, spans, support
 from .answer import Idf, split_context, sub_questions
 from .embedding import BundledEmbedding
 from .qtype import FACTOID, question_type
+from .recency import latest_first
 
 # A second sentence is quoted when it also clears the threshold, is at least this share
 # as likely as the best, and holds question words the best one lacks.
@@ -45,6 +46,7 @@ class Asked:
     hits: list[NodeWithScore]
     embedder: BundledEmbedding
     idf: Idf
+    latest: bool = False  # "the latest ...": prefer the most recently published answer
 
 
 @dataclass
@@ -57,6 +59,8 @@ def _learned(a: Asked) -> Evidence:
     model = support.forest()
     rows = support.score(support.candidates(a.question, a.q_vec, a.hits, a.embedder, a.idf), model)
     threshold = model.threshold_answer
+    if a.latest:
+        rows = latest_first(rows, threshold)
     if not rows or rows[0].score < threshold:
         return Evidence([], rows[0].score if rows else 0.0)
     best = rows[0]
@@ -115,7 +119,9 @@ def evidence(
     for part in parts:
         vec = asked.embedder.embed_queries([part])[0]
         out.append(
-            SCORERS[scorer](Asked(part, vec, retrieve(part, vec), asked.embedder, asked.idf))
+            SCORERS[scorer](
+                Asked(part, vec, retrieve(part, vec), asked.embedder, asked.idf, asked.latest)
+            )
         )
     return out
 

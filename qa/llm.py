@@ -112,6 +112,8 @@ def _passage(n: int, hit: NodeWithScore) -> str:
     heading = meta.get("heading")
     if heading:
         head += f" under the heading {heading!r}"
+    if meta.get("date"):  # so that "the latest ..." can be told from the passages
+        head += f", published {str(meta['date'])[:10]}"
     return f"{head}\n<passage>\n{_clean(hit.node.get_content())}\n</passage>"
 
 

@@ -14,6 +14,7 @@ from urllib.parse import urlparse
 
 from .errors import ScopeError
 from .library import ArticleInfo, list_articles
+from .recency import implied_range
 from .retrieve import HybridRetriever, hybrid_retriever
 from .settings import Settings
 
@@ -94,7 +95,8 @@ class Scope:
 
     def as_dict(self) -> dict[str, object]:
         return {"sources": list(self.sources) if self.sources else None,
-                "since": self.since, "until": self.until, "site": self.site}  # fmt: skip
+                "since": self.since, "until": self.until, "site": self.site,
+                "from_question": self.implied or None}  # fmt: skip
 
 
 def _matches_source(article: ArticleInfo, wanted: str) -> bool:
@@ -192,6 +194,30 @@ def resolve(scope: Scope, settings: Settings) -> Resolved:
     if not kept:
         raise ScopeError(f"No article is in the scope asked for. {resolved.describe()}")
     return resolved
+
+
+def for_question(
+    scope: Scope | None, question: str, settings: Settings
+) -> tuple[Resolved | None, list[str]]:
+    """The scope a question is answered in: `scope` (None: every article), narrowed by
+    the dates the question sets ("after 2023"), and notes. The question's dates narrow
+    only when some article is left in them; otherwise a note says they were not used
+    (the articles may have no publication dates at all)."""
+    resolved = resolve(scope, settings) if scope else None
+    implied = implied_range(question)
+    if implied is None:
+        return resolved, []
+    base = scope or Scope()
+    since = max(filter(None, (base.since, implied.since)), default=None)
+    until = min(filter(None, (base.until, implied.until)), default=None)
+    try:
+        narrowed = Scope(base.sources, since, until, base.site, implied=implied.phrase)
+        return resolve(narrowed, settings), []
+    except ScopeError:
+        return resolved, [
+            f"The question's “{implied.phrase}” did not narrow the articles: no article "
+            "in scope has a publication date in that range."
+        ]
 
 
 def scoped_retriever(

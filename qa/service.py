@@ -19,8 +19,9 @@ from .embedding import get_embedder
 from .errors import QAError, QuestionError
 from .extractive import Asked, Pick, evidence
 from .followup import Message, condense
+from .recency import asks_latest, plain, published
 from .retrieve import HybridRetriever, hybrid_retriever
-from .scope import Resolved, Scope, resolve
+from .scope import Resolved, Scope, for_question, resolve
 from .settings import MAX_QUESTION_CHARS, Settings
 from .store import Store
 
@@ -115,6 +116,8 @@ class _Context:
 
     question: str
     standalone: str
+    searched: str  # the standalone question as retrieval and the offline answerer read it
+    latest: bool  # it asks for the latest: the most recently published answer is preferred
     retriever: HybridRetriever
     q_vec: np.ndarray
     hits: list[NodeWithScore]
@@ -133,7 +136,6 @@ def _context(
 ) -> _Context:
     t0 = time.perf_counter()
     question = check_question(question)
-    resolved = resolve(scope, settings) if scope else None
     notes: list[str] = []
     timings: dict[str, float] = {}
     standalone = None
@@ -147,13 +149,19 @@ def _context(
     if standalone is None:
         standalone = condense(question, history)
 
+    resolved, scope_notes = for_question(scope, standalone, settings)
+    notes.extend(scope_notes)
+    searched = plain(standalone, dates=bool(resolved and resolved.scope.implied))
     paths = resolved.paths if resolved else None
     retriever = hybrid_retriever(settings, mode=settings.retrieval, paths=paths)
     t1 = time.perf_counter()
-    q_vec = retriever.embedder.embed_queries([standalone])[0]
-    hits = retriever.retrieve_vec(standalone, q_vec)
+    q_vec = retriever.embedder.embed_queries([searched])[0]
+    hits = retriever.retrieve_vec(searched, q_vec)
     timings["retrieve"] = (time.perf_counter() - t1) * 1000
-    return _Context(question, standalone, retriever, q_vec, hits, t0, timings, notes, resolved)
+    return _Context(
+        question, standalone, searched, asks_latest(standalone), retriever, q_vec, hits, t0,
+        timings, notes, resolved,
+    )  # fmt: skip
 
 
 def _related(hits: Sequence[NodeWithScore]) -> list[Citation]:
@@ -181,7 +189,11 @@ def _extractive(ctx: _Context, settings: Settings) -> Answer:
     abstain when no sentence states it."""
     t2 = time.perf_counter()
     retriever = ctx.retriever
-    asked = Asked(ctx.standalone, ctx.q_vec, ctx.hits, retriever.embedder, idf_for(retriever.store))
+    # The hand-set baseline scorer keeps its order; the learned one prefers the latest.
+    latest = ctx.latest and settings.scorer == "learned"
+    asked = Asked(
+        ctx.searched, ctx.q_vec, ctx.hits, retriever.embedder, idf_for(retriever.store), latest
+    )
     found = evidence(settings.scorer, asked, retriever.retrieve_vec)
     picks: list[Pick] = []
     for part in found:
@@ -197,8 +209,23 @@ def _extractive(ctx: _Context, settings: Settings) -> Answer:
         answer.short = "; ".join(p.short for p in picks if p.short)
         if any(not part.picks for part in found):
             answer.notes.append("Only part of the question is answered by the articles.")
+        if latest:
+            answer.notes.append(_latest_note(picks[0]))
     answer.confidence = confidence
     return answer
+
+
+def _latest_note(pick: Pick) -> str:
+    day = published(pick.hit)
+    if not day:
+        return (
+            "The question asks for the latest, but the article quoted has no publication "
+            "date, so which is latest is not known."
+        )
+    return (
+        "The question asks for the latest: quoted from the most recently published article "
+        f"that answers it ({pick.hit.node.metadata.get('source', '')}, {day})."
+    )
 
 
 def _check_grounding(answer: Answer, hits: list[NodeWithScore], ctx: _Context) -> None:

@@ -260,14 +260,24 @@ def _ago(m: Match, published: Date | None, future: bool) -> Reading:
 
 
 _NOT_AFTER = r"(?![\w-]|\s?(?:GMT|BST|UTC|hours|hrs|am|pm)\b|\s*(?:%|per\s?cent|percent))"
-_PATTERNS: list[tuple[re.Pattern[str], _Handler]] = [
-    (re.compile(rf"\b(?:{_WEEKDAY},?\s+)?{_DAY}\s+(?:of\s+)?{_MONTH},?\s+{_YEAR}\b"), _full),
-    (re.compile(rf"\b(?:{_WEEKDAY},?\s+)?{_MONTH}\s+{_DAY},?\s+{_YEAR}\b"), _full),
-    (re.compile(r"\b(?P<year>\d{4})-(?P<mm>\d\d)-(?P<dd>\d\d)\b"), _iso),
-    (re.compile(rf"\b{_EDGE}{_MONTH}\s+(?:of\s+)?{_YEAR}\b"), _month_and_year),
+# Each pattern, its reading, and a quick test a sentence must pass for it to be tried
+# (most sentences name no month, weekday or number).
+_MONTH_WORD = re.compile(r"\b(?:Jan|Feb|Mar|Apr|May|Jun|Jul|Aug|Sep|Oct|Nov|Dec)")
+_DIGIT = re.compile(r"\d")
+_WEEKDAY_WORD = re.compile(r"(?:Mon|Tues|Wednes|Thurs|Fri|Satur|Sun)day\b")
+_PATTERNS: list[tuple[re.Pattern[str], _Handler, re.Pattern[str] | None]] = [
+    (
+        re.compile(rf"\b(?:{_WEEKDAY},?\s+)?{_DAY}\s+(?:of\s+)?{_MONTH},?\s+{_YEAR}\b"),
+        _full,
+        _MONTH_WORD,
+    ),
+    (re.compile(rf"\b(?:{_WEEKDAY},?\s+)?{_MONTH}\s+{_DAY},?\s+{_YEAR}\b"), _full, _MONTH_WORD),
+    (re.compile(r"\b(?P<year>\d{4})-(?P<mm>\d\d)-(?P<dd>\d\d)\b"), _iso, _DIGIT),
+    (re.compile(rf"\b{_EDGE}{_MONTH}\s+(?:of\s+)?{_YEAR}\b"), _month_and_year, _MONTH_WORD),
     (
         re.compile(rf"\b(?:{_WEEKDAY},?\s+)?{_DAY}\s+(?:of\s+)?{_MONTH}(?![\w-]|,?\s+\d)"),
         _day_month,
+        _MONTH_WORD,
     ),  # fmt: skip
     (
         re.compile(
@@ -275,22 +285,40 @@ _PATTERNS: list[tuple[re.Pattern[str], _Handler]] = [
             r"(?![\w-]|,?\s+\d)"
         ),
         _day_month,
+        _MONTH_WORD,
     ),  # fmt: skip
-    (re.compile(rf"\b(?:{_WEEKDAY},?\s+)?{_MONTH}\s+{_DAY}\b(?!,?\s+\d|\s?(?:%|per))"), _day_month),
-    (re.compile(rf"\b{_EDGE}{_MONTH}\s+(?P<which>(?i:last|this|next))\s+year\b"), _month_of_year),
+    (
+        re.compile(rf"\b(?:{_WEEKDAY},?\s+)?{_MONTH}\s+{_DAY}\b(?!,?\s+\d|\s?(?:%|per))"),
+        _day_month,
+        _MONTH_WORD,
+    ),
+    (
+        re.compile(rf"\b{_EDGE}{_MONTH}\s+(?P<which>(?i:last|this|next))\s+year\b"),
+        _month_of_year,
+        _MONTH_WORD,
+    ),
     (
         re.compile(
             rf"\b(?:(?P<which>(?i:last|this|next))|{_LEAD}|{_EDGE_WORDS})[\s-]+{_EDGE}{_MONTH}"
             rf"(?![\w-]|\s+\d)"
         ),
         _month_alone,
+        _MONTH_WORD,
     ),  # fmt: skip
-    (re.compile(rf"\b{_LEAD}\s+(?:the\s+)?{_EDGE}{_YEAR}{_NOT_AFTER}"), _year),
-    (re.compile(rf"\b(?:the\s+)?{_EDGE}(?P<decade>1[0-9]\d0|20\d0)s\b"), _decade),
-    (re.compile(rf"\b(?:(?P<which>(?i:last|next|this))\s+)?{_WEEKDAY}\b(?!,?\s+\d)"), _weekday_rel),
-    (re.compile(r"\b(?P<word>yesterday|today|tonight|tomorrow)\b", re.I), _day_word),
-    (re.compile(rf"\b(?P<which>last|this|next)\s+{_UNIT}\b(?!\s+or\b)", re.I), _this_last_next),
-    (re.compile(rf"\b{_NUMBER}\s+{_UNIT}\s+ago\b", re.I), _ago),
+    (re.compile(rf"\b{_LEAD}\s+(?:the\s+)?{_EDGE}{_YEAR}{_NOT_AFTER}"), _year, _DIGIT),
+    (re.compile(rf"\b(?:the\s+)?{_EDGE}(?P<decade>1[0-9]\d0|20\d0)s\b"), _decade, _DIGIT),
+    (
+        re.compile(rf"\b(?:(?P<which>(?i:last|next|this))\s+)?{_WEEKDAY}\b(?!,?\s+\d)"),
+        _weekday_rel,
+        _WEEKDAY_WORD,
+    ),
+    (re.compile(r"\b(?P<word>yesterday|today|tonight|tomorrow)\b", re.I), _day_word, None),
+    (
+        re.compile(rf"\b(?P<which>last|this|next)\s+{_UNIT}\b(?!\s+or\b)", re.I),
+        _this_last_next,
+        None,
+    ),
+    (re.compile(rf"\b{_NUMBER}\s+{_UNIT}\s+ago\b", re.I), _ago, None),
 ]
 
 
@@ -298,7 +326,12 @@ def find_dates(sentence: str, published: Date | None) -> list[Mention]:
     """The date expressions of a sentence, left to right, without overlaps (the longest
     reading wins)."""
     found: list[tuple[int, int, re.Match[str], _Handler]] = []
-    for pattern, handler in _PATTERNS:
+    passed: dict[re.Pattern[str] | None, bool] = {None: True}
+    for pattern, handler, need in _PATTERNS:
+        if need not in passed:
+            passed[need] = bool(need.search(sentence))  # type: ignore[union-attr]
+        if not passed[need]:
+            continue
         for m in pattern.finditer(sentence):
             found.append((m.start(), m.end(), m, handler))
     found.sort(key=lambda f: (f[0], -(f[1] - f[0])))

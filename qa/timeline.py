@@ -292,7 +292,7 @@ def timeline(
     if undated:
         notes.append(
             f"{len(undated)} article{'s' * (len(undated) != 1)} without a publication date: "
-            "relative dates in them (Monday, last month, 5 May without a year) are not "
-            "resolved and not on the timeline."
+            f"relative dates in {'them' if len(undated) != 1 else 'it'} (Monday, last month, "
+            "5 May without a year) are not resolved and not on the timeline."
         )
     return Timeline(topic, events, undated, len(by_article), notes)

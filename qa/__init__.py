@@ -3,6 +3,7 @@
 from .answer import Answer, Citation
 from .errors import QAError
 from .ingest import IngestReport, ingest
+from .said import quotes
 from .service import ask, retrieve
 from .settings import Settings
 from .timeline import Timeline, timeline
@@ -16,6 +17,7 @@ __all__ = [
     "Timeline",
     "ask",
     "ingest",
+    "quotes",
     "retrieve",
     "timeline",
 ]

@@ -1,4 +1,4 @@
-"""The `qa` command: ingest, ask, timeline, serve."""
+"""The `qa` command: ingest, ask, quotes, timeline, serve."""
 
 from __future__ import annotations
 
@@ -129,6 +129,36 @@ def cmd_ask(args: argparse.Namespace, settings: Settings) -> int:
     return 0
 
 
+def cmd_quotes(args: argparse.Namespace, settings: Settings) -> int:
+    from .quotebook import book
+    from .said import quotes
+
+    items = quotes(args.speaker, settings, about=args.about, sources=args.source,
+                   since=args.since, until=args.until, site=args.site)  # fmt: skip
+    if args.json:
+        out = {"speaker": args.speaker, "about": args.about, "quotes": [i.as_dict() for i in items]}
+        print(json.dumps(out, ensure_ascii=False))
+        return 0
+    if not items:
+        who = f" by {args.speaker}" if args.speaker else ""
+        about = f" about {args.about}" if args.about else ""
+        print(f"No quotes{who}{about} in the articles.")
+        if args.speaker:
+            print(f"Quoted: {', '.join(book(settings).speakers())}")
+        return 0
+    shown = ""
+    for item in items:
+        if item.speaker != shown:
+            shown = item.speaker
+            print(f"\n{item.speaker}" + (f", {item.title}" if item.title else ""))
+        text = f"“{item.text}”" if item.kind == "direct" else f"(reported) {item.text}"
+        print(textwrap.indent(textwrap.fill(text, width=96), "  "))
+        where = ", ".join(f"¶{c.paragraph}" for c in item.citations)
+        said_as = f"; the article says “{item.said_as}”" if item.resolved else ""
+        print(f"    — {item.source} {where}{said_as}")
+    return 0
+
+
 def cmd_eval(args: argparse.Namespace, settings: Settings) -> int:
     from .evaluation.run import cli_eval
 
@@ -212,6 +242,13 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--json", action="store_true", help="print the timeline as JSON")
     _scope_arguments(p)
     p.set_defaults(func=cmd_timeline)
+
+    p = sub.add_parser("quotes", help="who said what: quotes and their speakers, cited")
+    p.add_argument("--speaker", help="one person (any spelling of the name) or group")
+    p.add_argument("--about", help="only quotes about this topic, nearest first")
+    p.add_argument("--json", action="store_true", help="print the quotes as JSON")
+    _scope_arguments(p)
+    p.set_defaults(func=cmd_quotes)
 
     p = sub.add_parser("serve", help="start the chat page")
     p.set_defaults(func=cmd_serve)

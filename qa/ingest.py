@@ -36,6 +36,7 @@ import numpy as np
 from chromadb.errors import ChromaError
 from llama_index.core.schema import TextNode
 
+from . import quotebook
 from .articles import Article, ArticleError, Paragraph, find_articles, read_article
 from .embedding import UnknownModelError, get_embedder
 from .errors import IndexWriteError, QAError
@@ -338,6 +339,12 @@ def _ingest(
             bar.close()
     if to_delete:
         store.delete(to_delete)
+    # Who said what, per article: re-extracted when any of its paragraphs changed.
+    quotebook.record(
+        store,
+        [(resolved[a.path], [(p.number, p.text, p.content_hash) for p in a.evidence])
+         for a in articles],
+    )  # fmt: skip
     # The word index must hold exactly what Chroma holds; a killed run can leave it behind.
     after = ids_digest((all_ids | {n.node_id for n in to_add}) - set(to_delete))
     if to_add or to_delete or store.lexical_ids() != after:

@@ -21,6 +21,7 @@ from .extractive import Asked, Pick, evidence
 from .followup import Message, condense
 from .recency import asks_latest, plain, published
 from .retrieve import HybridRetriever, hybrid_retriever
+from .said import quote_answer
 from .scope import Resolved, Scope, for_question, resolve
 from .settings import MAX_QUESTION_CHARS, Settings
 from .store import Store
@@ -353,6 +354,12 @@ def ask_stream(
     llm = _llm_for(settings)
     ctx = _context(question, history, settings, llm, scope)
     offline = byline_answer(ctx.standalone, ctx.hits)  # "Who wrote ...?": the byline
+    if offline is None:  # "What did Miranda say about ...?": the quotes
+        store = ctx.retriever.store
+        paths = ctx.scope.paths if ctx.scope else None
+        offline = quote_answer(
+            ctx.standalone, settings, ctx.retriever.embedder, idf_for(store), paths
+        )
     if offline is None and llm is None:
         offline = _extractive(ctx, settings)
     if offline is not None:

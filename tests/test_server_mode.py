@@ -21,6 +21,8 @@ from conftest import ROOT, SEED_000, make_settings
 from qa.errors import IndexMissingError
 from qa.ingest import ingest
 from qa.library import delete_article, list_articles
+from qa.quotebook import book
+from qa.said import quotes
 from qa.service import ask, retrieve
 from qa.settings import Settings
 
@@ -147,6 +149,22 @@ def test_cli_uses_the_server_from_the_environment(
     assert qa("ingest", str(seeds_copy))["files"] == 2
     answer = qa("ask", QUESTION)
     assert answer["citations"][0]["source"] == SEED_000  # type: ignore[index]
+
+
+def test_quotes_are_stored_on_the_server_and_read_by_another_machine(
+    chroma_server: int, tmp_path: Path, seeds_copy: Path
+) -> None:
+    here = on_server(tmp_path / "machine-a", seeds_copy, chroma_server)
+    ingest([seeds_copy], here, quiet=True)
+    there = on_server(tmp_path / "machine-b", seeds_copy, chroma_server)
+    found = book(there)
+    # Stored by machine A's ingest, in the server: machine B extracts nothing itself.
+    assert found.extracted_on_read == 0
+    miranda = quotes("Miranda", there)
+    assert [(q.source, q.citations[0].paragraph) for q in miranda] == [
+        (SEED_000, 13), (SEED_000, 13), (SEED_000, 18)
+    ]  # fmt: skip
+    assert [q.speaker for q in quotes("Jocobstein", there)] == ["Eric Jacobstein"] * 7
 
 
 def test_server_down_is_a_clear_error(tmp_path: Path, seeds_copy: Path) -> None:

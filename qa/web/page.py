@@ -1,5 +1,5 @@
 """The chat page put together: theme, styles and script, the title and status line, the
-Chat, Articles and Timeline tabs, and the `/ask` endpoint for programs."""
+Chat, Articles, Timeline and Quotes tabs, and the `/ask` endpoint for programs."""
 
 from __future__ import annotations
 
@@ -13,6 +13,7 @@ from ..service import ask
 from ..settings import Settings
 from .articles_tab import articles_tab
 from .chat_tab import chat_tab
+from .quotes_tab import quotes_tab
 from .timeline_tab import timeline_tab
 
 # The system's own fonts: nothing to download, and every glyph in every weight.
@@ -44,6 +45,10 @@ CSS = """
 .qa-flag { color: var(--color-accent); font-weight: 600; }
 .qa-error { color: var(--error-text-color, #b91c1c); }
 .qa-meta { font-size: 0.8em; color: var(--body-text-color-subdued); margin-top: 0.4em; }
+.qa-quote { margin: 0.8em 0; padding-bottom: 0.4em;
+  border-bottom: 1px solid var(--border-color-primary); }
+.qa-quote-title { color: var(--body-text-color-subdued); }
+.qa-quote-text { margin: 0.3em 0 0.2em 0.2em; }
 .qa-streaming::after { content: "▍"; animation: qa-blink 1s steps(1) infinite; }
 @keyframes qa-blink { 50% { opacity: 0; } }
 .qa-events { padding-left: 1.4em; }
@@ -100,5 +105,6 @@ def build(settings: Settings) -> gr.Blocks:
         chat_tab(settings)
         articles_tab(demo, settings, status)
         timeline_tab(settings)
+        quotes_tab(settings)
         gradio_api(ask_endpoint(settings), api_name="ask")
     return demo

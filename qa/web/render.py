@@ -66,6 +66,11 @@ def _details(c: Citation, numbered: bool) -> str:
     )
 
 
+def source_details(c: Citation) -> str:
+    """A cited paragraph, collapsed, its cited words marked (as an answer's sources are)."""
+    return _details(c, numbered=True)
+
+
 def render(answer: Answer, seconds: float | None = None) -> str:
     """The finished answer: text with markers, notes, then Sources (or Related)."""
     blocks: list[str] = []

@@ -1,0 +1,155 @@
+"""The shapes of sentences that say who said something: speech verbs, speaker phrases,
+tags before and after a quotation, and the people an article names with a title. Rules
+only; qa.quotes reads an article with them."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+
+from .answer import split_sentences
+from .speakers import GROUP_NOUNS, NAME_RUN, TITLE_WORDS, is_person_name, split_title
+
+VERBS = (
+    "said|says|say|saying|added|adds|adding|stressed|stresses|clarified|explained|explains|"
+    "insisted|insists|insisting|noted|notes|noting|told|tells|stated|states|recalled|"
+    "reiterated|pointed out|points out|indicated|indicates|warned|warns|warning|argued|"
+    "argues|claimed|claims|declared|announced|announces|emphasized|emphasised|emphasizes|"
+    "acknowledged|admitted|asserted|confirmed|confirms|reported|wrote|writes|commented|"
+    "remarked|replied|responded|answered|continued|urged|urging|vowed|vowing|promised|"
+    "promising|pledged|pledging|suggested|maintained|observed|underlined|underscored|"
+    "revealed|denied|assured|affirmed|predicted|cautioned|conceded|complained|contended|"
+    "testified|mentioned|specified"
+)
+ADVERBS = r"(?:(?:also|further|later|then|again|first|once again|has|have|had|previously|" \
+    r"repeatedly|recently|publicly|firmly)\s+)*"  # fmt: skip
+GROUP = rf"(?:(?:{NAME_RUN}\s+)?(?:{'|'.join(GROUP_NOUNS)}))"
+SUBJ = (  # "harbour engineer Tomas Brandt": a lower-case description before a name
+    rf"(?:[Hh]e|[Ss]he|[Tt]hey|[Ww]e|[Tt]he\s+(?:[\w'’-]+\s+){{0,6}}?[\w.-]+|{GROUP}|"
+    rf"[Aa]n?\s+(?:[\w-]+\s+){{0,2}}?[\w-]+|"
+    rf"(?:[a-z][\w-]+\s+){{0,3}}{NAME_RUN})"
+)
+SUBJECT_VERB = re.compile(
+    rf"^(?P<subj>{SUBJ})(?P<app>,\s+[^“”\"]{{3,250}}?,)?\s+{ADVERBS}(?P<verb>{VERBS})\b"
+)
+AFTER = [  # text right after a closing quotation mark
+    re.compile(rf"^\s*,?\s*(?P<subj>{SUBJ})\s+{ADVERBS}(?P<verb>{VERBS})\b"),
+    re.compile(rf"^\s*,?\s*(?P<verb>{VERBS})\s+(?P<subj>{SUBJ})"),
+    re.compile(
+        rf"^\s*,?\s*(?:is|was|are|were)\s+the\s+(?:insistence|message|view|words|position|"
+        rf"argument|advice|warning|claim|promise|plea|call)\s+of\s+(?P<subj>{SUBJ})"
+    ),
+]
+BEFORE = re.compile(  # text right before an opening mark: "..., he said: “"
+    rf"(?:^|[,;]\s*)(?P<subj>{SUBJ})\s+{ADVERBS}(?P<verb>{VERBS})(?:\s+[\w.]+){{0,3}}?\s*[,:]?\s*$"
+)
+ACCORDING = re.compile(rf"\b[Aa]ccording to (?P<subj>{SUBJ})")
+RELATIVE = re.compile(rf"(?P<subj>{SUBJ}),\s+who\s+{ADVERBS}(?P<verb>{VERBS})\s+that\s+")
+TAG = re.compile(  # "..., they insisted." / "..., Jocobstein added, highlighting ..."
+    rf"^(?P<content>.+[^”\"]),\s+(?P<subj>{SUBJ})\s+{ADVERBS}(?P<verb>{VERBS})"
+    r"(?:\s+in\s+a\s+statement)?(?:,[^“”\"]*)?[.!?]?$"
+)
+INSIDE = re.compile(  # "Passengers, she said, should check timetables ..."
+    rf"^(?P<content>(?:[^\s,“”\"]+\s+){{0,4}}[^\s,“”\"]+,\s+(?P<subj>{SUBJ})\s+{ADVERBS}(?P<verb>{VERBS}),\s+[^“”\"]+)$"
+)
+INVERTED = re.compile(  # "..., reported Eric Jacobstein, deputy assistant secretary ..."
+    rf"^(?P<content>.+[^”\"]),\s+(?P<verb>{VERBS})\s+(?P<subj>{SUBJ})(?:,[^“”\"]*)?[.!?]?$"
+)
+TOLD = {"told", "tells", "warned", "assured", "reminded", "informed"}
+TOLD_THAT = r"^\s+(?:[\w'’-]+\s+){0,3}?that\s+"
+THAT = r"^\s+(?:in\s+a\s+statement\s+)?that\s+"
+SAID_CLAUSE = re.compile(
+    r"^\s+(?:the|a|an|it|this|there|he|she|they|we|his|her|their|its|no)\b", re.IGNORECASE
+)
+APPOSITIVE = re.compile(rf"(?P<run>{NAME_RUN}),\s+(?P<title>[^,;“”\"]{{3,160}}?)(?=,|\.\s|\.$|;|$)")
+NOT_TITLE = re.compile(r"\b(who|which|that|is|was|are|were|has|have|said|says)\b", re.I)
+INTRO_WORDS = set(
+    "meanwhile however also still later earlier separately moreover furthermore "
+    "additionally finally then but and so yet instead nevertheless therefore thus "
+    "indeed now today yesterday previously currently recently for in on at after before "
+    "during with under by as while since despite in".split()
+)
+
+
+def strip_possessive(name: str) -> str:
+    return re.sub(r"['’]s$", "", name)
+
+
+def titled_people(paragraphs: Sequence[tuple[int, str]]) -> dict[str, str]:
+    """People the article names with a title: "Homeland Security Secretary Alejandro
+    Mayorkas", "Luis Miranda, principal deputy assistant secretary ..."."""
+    people: dict[str, str] = {}
+    for _, text in paragraphs:
+        for m in APPOSITIVE.finditer(text):
+            pre, name = split_title(m.group("run"))
+            title = m.group("title").strip()
+            head = {w.lower() for w in title.split()[:6]}
+            if len(name.split()) < 2 or not is_person_name(name) or NOT_TITLE.search(title):
+                continue
+            if head & TITLE_WORDS:
+                people.setdefault(name, title)
+        for m in re.finditer(NAME_RUN, text):
+            title, name = split_title(m.group(0))
+            name = strip_possessive(name)
+            if title and name and is_person_name(name) and not people.get(name):
+                people[name] = title
+    return people
+
+
+def quote_marks(text: str) -> list[tuple[int, int | None]]:
+    """Quotation spans in a paragraph: (index of the opening mark, index of the closing
+    mark or None when the paragraph ends inside the quote). A second opening mark
+    before the closing one belongs to the same quote."""
+    spans: list[tuple[int, int | None]] = []
+    i = 0
+    while i < len(text):
+        c = text[i]
+        if c == "“":
+            j = text.find("”", i + 1)
+            spans.append((i, j if j >= 0 else None))
+            if j < 0:
+                break
+            i = j + 1
+            continue
+        if c == '"' and (i == 0 or not text[i - 1].isalnum()):
+            j = text.find('"', i + 1)
+            spans.append((i, j if j >= 0 else None))
+            if j < 0:
+                break
+            i = j + 1
+            continue
+        i += 1
+    return spans
+
+
+def sentences(text: str) -> list[tuple[int, str]]:
+    """Sentences with their start offsets, a quote never split between two."""
+    out: list[tuple[int, str]] = []
+    pos = 0
+    for piece in split_sentences(text):
+        start = text.find(piece, pos)
+        if start < 0:
+            continue
+        pos = start + len(piece)
+        if out and open_quote(out[-1][1]):
+            prev_start, _ = out[-1]
+            out[-1] = (prev_start, text[prev_start:pos])
+        else:
+            out.append((start, piece))
+    return out
+
+
+def open_quote(sentence: str) -> bool:
+    return sentence.count("“") > sentence.count("”") or sentence.count('"') % 2 == 1
+
+
+def word_count(text: str) -> int:
+    return len(re.findall(r"[\w$%’'-]+", text))
+
+
+def main_clause(sentence: str) -> str:
+    """The sentence without an opening phrase ("Meanwhile, ", "For her part, ")."""
+    m = re.match(r"^([^,“”\"]{2,40}),\s+", sentence)
+    if m and len(m.group(1).split()) <= 5 and m.group(1).split()[0].lower() in INTRO_WORDS:
+        return sentence[m.end() :]
+    return sentence

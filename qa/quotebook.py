@@ -1,0 +1,267 @@
+"""Who said what across the index: quotes stored at ingest, listed by speaker, ranked by
+topic, each cited to the stored paragraph(s) it is verbatim from.
+
+Storage. `qa ingest` extracts each article's quotes (qa.quotes) from the paragraphs it
+stores and keeps them in a side collection of the same Chroma database ("quotes": one
+row per article, keyed by its path), with a digest of the article's stored paragraphs
+(number and content hash of each) and of the extraction rules. Attribution crosses
+paragraphs ("... Jacobstein ..." then "He clarified that ..."), so the unit is the
+article: when any paragraph of it changes, the digest changes and the whole article is
+extracted again. Readers use a stored row only when its digest matches the paragraphs
+the index holds now; any other article (an index built or upgraded before quotes were
+stored, rows left by a killed ingest, newer rules) is extracted from its stored
+paragraphs on read, so a stale row is never shown. Being a Chroma collection, it lives
+on the Chroma server in server mode, beside the paragraphs. What is read is cached per
+index generation.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import threading
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field, replace
+from typing import Any
+
+import numpy as np
+from llama_index.core.schema import BaseNode, NodeWithScore
+
+from .answer import Citation, Idf, citation_from_hit, coverage, sentence_vectors, terms
+from .attribution import sentences
+from .embedding import BundledEmbedding
+from .quotes import RULES_VERSION, ArticleQuotes, Quote, extract
+from .retrieve import open_store
+from .settings import Settings
+from .speakers import Groups, fold, kind_of
+from .store import Store, generation
+
+COLLECTION = "quotes"
+# A quote is about a topic when its meaning is this near the topic (cosine, the
+# bundled embedder) or it holds this share of the topic's weighted words.
+NEAR = 0.45
+COVER = 0.5
+CONTEXT_WORDS = 8  # a quote shorter than this is weighed with its sentence
+
+
+def digest(paragraphs: Iterable[tuple[int, str]]) -> str:
+    """Of an article's stored paragraphs, as (number, content hash), and the rules."""
+    h = hashlib.sha256(RULES_VERSION.encode())
+    for number, content_hash in sorted(paragraphs):
+        h.update(f"\n{number}:{content_hash}".encode())
+    return h.hexdigest()
+
+
+def _row_id(path: str) -> str:
+    return hashlib.sha256(path.encode()).hexdigest()[:32]
+
+
+def _collection(store: Store) -> Any:
+    return store.client.get_or_create_collection(COLLECTION, embedding_function=None)
+
+
+def record(store: Store, articles: Sequence[tuple[str, Sequence[tuple[int, str, str]]]]) -> int:
+    """At ingest: store the quotes of each article, given as (path, [(number, text,
+    content hash)]), whose stored row is missing or out of date. Returns how many
+    articles were extracted."""
+    if not articles:
+        return 0
+    collection = _collection(store)
+    wanted = {
+        _row_id(path): (path, digest((n, h) for n, _, h in paras), paras)
+        for path, paras in articles
+    }
+    have: dict[str, str] = {}
+    ids = sorted(wanted)
+    for start in range(0, len(ids), 1000):
+        rows = collection.get(ids=ids[start : start + 1000], include=["metadatas"])
+        for id_, meta in zip(rows["ids"], rows["metadatas"], strict=False):
+            have[id_] = str((meta or {}).get("digest", ""))
+    todo = [i for i in ids if have.get(i) != wanted[i][1]]
+    for start in range(0, len(todo), 500):
+        chunk = todo[start : start + 500]
+        docs = [json.dumps(extract([(n, t) for n, t, _ in wanted[i][2]]).as_dict()) for i in chunk]
+        collection.upsert(
+            ids=chunk,
+            embeddings=[[0.0]] * len(chunk),
+            documents=docs,
+            metadatas=[{"path": wanted[i][0], "digest": wanted[i][1]} for i in chunk],
+        )
+    return len(todo)
+
+
+@dataclass
+class QuoteItem:
+    """A quote as shown: who said it (one name per person across the articles), what,
+    in which article, cited to its paragraph(s)."""
+
+    speaker: str
+    text: str
+    kind: str  # "direct" (verbatim) or "reported"
+    said_as: str  # as the article names the speaker there ("Jocobstein", "the official")
+    resolved: bool  # the article said "he", "she" or a role; resolved to this person
+    title: str
+    source: str
+    path: str  # the article's file, as stored
+    article_title: str
+    citations: list[Citation]
+    relevance: float = 0.0  # to the topic asked about (0 when none was)
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "speaker": self.speaker,
+            "text": self.text,
+            "kind": self.kind,
+            "said_as": self.said_as,
+            "resolved": self.resolved,
+            "title": self.title,
+            "source": self.source,
+            "article_title": self.article_title,
+            "paragraphs": [c.paragraph for c in self.citations],
+            "citations": [c.as_dict() for c in self.citations],
+            "relevance": round(self.relevance, 4),
+        }
+
+
+@dataclass
+class Book:
+    """Every quote in the index, and the people who said them."""
+
+    items: list[QuoteItem] = field(default_factory=list)
+    groups: Groups = field(default_factory=lambda: Groups([]))
+    extracted_on_read: int = 0  # articles whose stored row was missing or out of date
+
+    def speakers(self) -> list[str]:
+        """Everyone quoted, people before groups, most quoted first."""
+        counts: dict[str, int] = {}
+        for item in self.items:
+            counts[item.speaker] = counts.get(item.speaker, 0) + 1
+        people = {g.name for g in self.groups.groups}
+        return sorted(counts, key=lambda s: (s not in people, -counts[s], fold(s)))
+
+    def by(self, speaker: str) -> list[QuoteItem]:
+        """The quotes of whoever `speaker` names: a person under any spelling ("Jocobstein",
+        "Miranda"), or a group as the articles write it ("State Department officials")."""
+        names = {g.name for g in self.groups.find(speaker)}
+        names |= {i.speaker for i in self.items if fold(i.speaker) == fold(speaker.strip())}
+        return [i for i in self.items if i.speaker in names]
+
+
+_CACHE: dict[tuple[Any, ...], Book] = {}
+_LOCK = threading.Lock()
+
+
+def book(settings: Settings) -> Book:
+    """The quotes of the index, read once per index generation."""
+    store = open_store(settings)
+    if settings.chroma_host:
+        stamp = str((store.read_state() or {}).get("generation", ""))
+    else:
+        stamp = generation(settings)
+    key = (str(settings.index_dir), settings.chroma_host, settings.chroma_port, stamp)
+    with _LOCK:
+        cached = _CACHE.get(key)
+    if cached is not None and stamp:
+        return cached
+    built = _read(store)
+    with _LOCK:
+        _CACHE.clear()
+        _CACHE[key] = built
+    return built
+
+
+def _read(store: Store) -> Book:
+    by_path: dict[str, list[BaseNode]] = {}
+    for node in store.nodes():
+        by_path.setdefault(str(node.metadata.get("path", "")), []).append(node)
+    stored: dict[str, tuple[str, str]] = {}
+    try:
+        rows = _collection(store).get(include=["metadatas", "documents"])
+        for meta, doc in zip(rows["metadatas"], rows["documents"], strict=False):
+            stored[str((meta or {}).get("path", ""))] = (str((meta or {}).get("digest")), doc)
+    except Exception:  # a read-only or older server: every article is read from its text
+        stored = {}
+    found = Book()
+    people: list[tuple[str, str, str, int]] = []
+    per_article: list[tuple[list[BaseNode], ArticleQuotes]] = []
+    for path in sorted(by_path):
+        nodes = sorted(by_path[path], key=lambda n: int(n.metadata.get("paragraph", 0)))
+        paras = [(int(n.metadata.get("paragraph", 0)), n.get_content()) for n in nodes]
+        have = stored.get(path)
+        now = digest((int(n.metadata.get("paragraph", 0)), str(n.metadata.get("content_hash")))
+                     for n in nodes)  # fmt: skip
+        if have is not None and have[0] == now:
+            quotes = ArticleQuotes.from_dict(json.loads(have[1]))
+        else:
+            quotes = extract(paras)
+            found.extracted_on_read += 1
+        source = str(nodes[0].metadata.get("source", ""))
+        people += [(name, source, title, 0) for name, title in quotes.people.items()]
+        people += [(q.speaker, source, q.title, 1) for q in quotes.quotes if _is_person(q)]
+        per_article.append((nodes, quotes))
+    found.groups = Groups(people)
+    for nodes, quotes in per_article:
+        at = {int(n.metadata.get("paragraph", 0)): n for n in nodes}
+        for q in quotes.quotes:
+            item = _item(q, at, found.groups)
+            if item is not None:
+                found.items.append(item)
+    return found
+
+
+def _is_person(q: Quote) -> bool:
+    said = kind_of(q.speaker)
+    return said is not None and said.kind == "name"
+
+
+def _item(q: Quote, at: dict[int, BaseNode], groups: Groups) -> QuoteItem | None:
+    if any(n not in at for n in q.paragraphs):
+        return None
+    citations = [
+        citation_from_hit(NodeWithScore(node=at[n], score=1.0), i, 1.0, part)
+        for i, (n, part) in enumerate(zip(q.paragraphs, q.parts, strict=True), start=1)
+    ]
+    group = groups.of(q.speaker) if _is_person(q) else None
+    meta = at[q.paragraphs[0]].metadata
+    return QuoteItem(
+        speaker=group.name if group else q.speaker,
+        text=q.text,
+        kind=q.kind,
+        said_as=q.said_as,
+        resolved=q.resolved,
+        title=q.title,
+        source=str(meta.get("source", "")),
+        path=str(meta.get("path", "")),
+        article_title=str(meta.get("title", "")),
+        citations=citations,
+    )
+
+
+def rank(
+    items: list[QuoteItem], topic: str, embedder: BundledEmbedding, idf: Idf
+) -> list[QuoteItem]:
+    """The quotes about `topic`, nearest first: by the bundled embedder's cosine between
+    topic and quote, or by the share of the topic's weighted words the quote holds (the
+    answerer's term weights). A quote near neither is left out."""
+    if not items:
+        return []
+    q_vec = embedder.embed_queries([topic])[0]
+    texts = [context_of(i) for i in items]
+    vectors = sentence_vectors(embedder, texts)
+    cosines = np.asarray(vectors @ np.asarray(q_vec, dtype=np.float32)).ravel()
+    weights = {t: idf(t) for t in set(terms(topic))}
+    out: list[QuoteItem] = []
+    for item, text, cosine in zip(items, texts, cosines, strict=True):
+        cover, _ = coverage(weights, set(terms(text))) if weights else (0.0, set())
+        if cosine >= NEAR or cover >= COVER:
+            out.append(replace(item, relevance=float(cosine) + 0.5 * cover))
+    return sorted(out, key=lambda i: -i.relevance)
+
+
+def context_of(item: QuoteItem) -> str:
+    """What a quote is weighed by: its text, or for a short one ('“close”') the sentence
+    that quotes it, which says what it is about."""
+    if len(item.text.split()) >= CONTEXT_WORDS:
+        return item.text
+    first = item.citations[0]
+    return next((s for _, s in sentences(first.text) if first.sentence in s), item.text)

@@ -1,5 +1,6 @@
 """The Chat tab: a question box and the chat, each answer streamed in and then rendered
-with its sources; the plain turns kept for follow-ups."""
+with its sources; the plain turns kept for follow-ups; and the scope selector (which
+articles, which publication dates) the questions are asked of."""
 
 from __future__ import annotations
 
@@ -12,6 +13,7 @@ import gradio as gr
 
 from ..answer import Answer
 from ..errors import QAError
+from ..library import list_articles
 from ..service import ask_stream
 from ..settings import Settings
 from .render import render, render_error, render_partial, shown_question
@@ -29,10 +31,32 @@ Messages = list[dict[str, str]]
 ChatUpdate = tuple[Messages, Messages, Messages, str]
 
 
+def scope_choices(settings: Settings) -> list[tuple[str, str]]:
+    """The selector's articles: shown by title, date and file name; chosen by path."""
+    return [
+        (" — ".join(x for x in (a.title, a.date, a.source) if x), a.path)
+        for a in sorted(list_articles(settings), key=lambda a: (a.title.lower(), a.source))
+    ]
+
+
+def refreshed_scope(settings: Settings, chosen: list[str] | None) -> Any:
+    """The selector as the index now is, keeping the chosen articles that are still in it."""
+    choices = scope_choices(settings)
+    paths = {path for _, path in choices}
+    return gr.Dropdown(choices=choices, value=[p for p in chosen or [] if p in paths])
+
+
 def stream_answer(
-    message: str, chat: Messages, turns: Messages, settings: Settings
+    message: str,
+    chat: Messages,
+    turns: Messages,
+    settings: Settings,
+    sources: list[str] | None = None,
+    since: str | None = None,
+    until: str | None = None,
 ) -> Iterator[ChatUpdate]:
-    """Stream one answer into the chat; `turns` keeps the plain text for follow-ups."""
+    """Stream one answer into the chat; `turns` keeps the plain text for follow-ups.
+    sources (article paths), since and until scope it (qa.scope); the answer says so."""
     question = message or ""
     chat = list(chat or [])
     if question.strip():
@@ -43,7 +67,10 @@ def stream_answer(
     streamed = ""
     answer: Answer | None = None
     try:
-        for item in ask_stream(question, history=turns or None, settings=settings):
+        for item in ask_stream(
+            question, history=turns or None, settings=settings,
+            sources=sources or None, since=since, until=until,
+        ):  # fmt: skip
             if isinstance(item, Answer):
                 answer = item
                 break
@@ -86,9 +113,10 @@ def pick_example(example: gr.SelectData) -> str:
     return str(value.get("text", "")) if isinstance(value, dict) else str(value)
 
 
-def chat_tab(settings: Settings) -> None:
-    """The tab, laid out and wired inside the gr.Blocks being built."""
-    with gr.Tab("Chat", elem_id="qa-chat-tab"):
+def chat_tab(settings: Settings, demo: gr.Blocks | None = None) -> None:
+    """The tab, laid out and wired inside the gr.Blocks being built; with `demo`, the
+    article selector is filled when the page loads (and always when the tab is shown)."""
+    with gr.Tab("Chat", elem_id="qa-chat-tab") as tab:
         chatbot = gr.Chatbot(
             elem_id="qa-chat",
             show_label=False,
@@ -117,16 +145,45 @@ def chat_tab(settings: Settings) -> None:
             )
             ask_btn = gr.Button("Ask", variant="primary", scale=1, min_width=80)
             clear_btn = gr.Button("Clear chat", scale=1, min_width=130)
+        with gr.Row(elem_id="qa-scope"):
+            articles = gr.Dropdown(
+                label="Articles (none chosen: all)",
+                choices=[],
+                value=[],
+                multiselect=True,
+                scale=6,
+                elem_id="qa-scope-articles",
+            )
+            since = gr.Textbox(
+                label="Published since", placeholder="YYYY-MM-DD", scale=2,
+                elem_id="qa-scope-since",
+            )  # fmt: skip
+            until = gr.Textbox(
+                label="Published until", placeholder="YYYY-MM-DD", scale=2,
+                elem_id="qa-scope-until",
+            )  # fmt: skip
 
-    def respond(message: str, chat: Messages, turns: Messages) -> Iterator[ChatUpdate]:
-        yield from stream_answer(message, chat, turns, settings)
+    def respond(
+        message: str,
+        chat: Messages,
+        turns: Messages,
+        sources: list[str] | None,
+        since: str | None,
+        until: str | None,
+    ) -> Iterator[ChatUpdate]:
+        yield from stream_answer(message, chat, turns, settings, sources, since, until)
+
+    def refresh(chosen: list[str] | None) -> Any:
+        return refreshed_scope(settings, chosen)
 
     chat_outputs = [chatbot, chat_state, turns, box]
+    inputs = [box, chat_state, turns, articles, since, until]
     ui: dict[str, Any] = {"api_visibility": "undocumented"}
-    box.submit(respond, [box, chat_state, turns], chat_outputs, **ui)
-    ask_btn.click(respond, [box, chat_state, turns], chat_outputs, **ui)
-    chatbot.example_select(pick_example, None, box, **ui).then(
-        respond, [box, chat_state, turns], chat_outputs, **ui
-    )
+    box.submit(respond, inputs, chat_outputs, **ui)
+    ask_btn.click(respond, inputs, chat_outputs, **ui)
+    chatbot.example_select(pick_example, None, box, **ui).then(respond, inputs, chat_outputs, **ui)
+    tab.select(refresh, articles, articles, show_progress="hidden", **ui)
+    if demo is not None:
+        demo.load(refresh, articles, articles, show_progress="hidden", **ui)
     clear_btn.click(clear, None, chat_outputs, queue=False, **ui)
     chatbot.clear(clear, None, chat_outputs, queue=False, **ui)

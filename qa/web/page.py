@@ -82,17 +82,30 @@ JS = """
 def ask_endpoint(settings: Settings) -> Any:
     """The `/ask` API endpoint's function (named ask_api, as Gradio lists it)."""
 
-    def ask_api(question: str, history: list[dict[str, str]] | None = None) -> dict[str, Any]:
-        """Answer a question about the articles.
+    def ask_api(
+        question: str,
+        history: list[dict[str, str]] | None = None,
+        sources: list[str] | None = None,
+        since: str | None = None,
+        until: str | None = None,
+        site: str | None = None,
+    ) -> dict[str, Any]:
+        """Answer a question about the articles; sources (file names, paths or titles),
+        since/until (YYYY-MM-DD) and site optionally restrict the articles asked.
 
         Returns {"answer", "abstained", "citations", "related"}; each citation has n,
-        source, paragraph, text, score, title and sentence."""
+        source, paragraph, text, score, title and sentence; with a scope, also "scope"
+        (the articles asked and the scope in words)."""
         try:
-            answer = ask(question, history=history or None, settings=settings)
+            answer = ask(
+                question, history=history or None, settings=settings,
+                sources=sources or None, since=since, until=until, site=site,
+            )  # fmt: skip
         except QAError as exc:
             raise gr.Error(str(exc)) from None
         out = answer.as_dict()
-        return {key: out[key] for key in ("answer", "abstained", "citations", "related")}
+        keys = ("answer", "abstained", "citations", "related") + ("scope",) * bool(answer.scope)
+        return {key: out[key] for key in keys}
 
     return ask_api
 
@@ -102,7 +115,7 @@ def build(settings: Settings) -> gr.Blocks:
     with demo:
         gr.Markdown("# Ask the articles")
         status = gr.Markdown(elem_id="qa-status")
-        chat_tab(settings)
+        chat_tab(settings, demo)
         articles_tab(demo, settings, status)
         timeline_tab(settings)
         quotes_tab(settings)

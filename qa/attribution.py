@@ -96,29 +96,35 @@ def titled_people(paragraphs: Sequence[tuple[int, str]]) -> dict[str, str]:
     return people
 
 
+def _straight_opens(text: str, i: int) -> bool:
+    """A straight mark opens a quote where a word starts after it ('said: "We'), and
+    closes one where a word ends before it ('it," he')."""
+    before = text[i - 1] if i else " "
+    after = text[i + 1] if i + 1 < len(text) else " "
+    return (before.isspace() or before in "([{—–-:") and not after.isspace()
+
+
 def quote_marks(text: str) -> list[tuple[int, int | None]]:
     """Quotation spans in a paragraph: (index of the opening mark, index of the closing
     mark or None when the paragraph ends inside the quote). A second opening mark
-    before the closing one belongs to the same quote."""
+    before the closing one belongs to the same quote: it is how a quote running over
+    paragraphs reads when they were joined ('"A. "B." he said')."""
+    marks = [(i, c == "“" or (c == '"' and _straight_opens(text, i)), c in "“”")
+             for i, c in enumerate(text) if c in "“”\""]  # fmt: skip
     spans: list[tuple[int, int | None]] = []
-    i = 0
-    while i < len(text):
-        c = text[i]
-        if c == "“":
-            j = text.find("”", i + 1)
-            spans.append((i, j if j >= 0 else None))
-            if j < 0:
-                break
-            i = j + 1
-            continue
-        if c == '"' and (i == 0 or not text[i - 1].isalnum()):
-            j = text.find('"', i + 1)
-            spans.append((i, j if j >= 0 else None))
-            if j < 0:
-                break
-            i = j + 1
-            continue
-        i += 1
+    k = 0
+    while k < len(marks):
+        i, opens, curly = marks[k]
+        k += 1
+        if not opens:
+            continue  # a closing mark with no opening one: the quote began before
+        close = next((n for n in range(k, len(marks))
+                      if not marks[n][1] and marks[n][2] == curly), None)  # fmt: skip
+        if close is None:
+            spans.append((i, None))
+            break
+        spans.append((i, marks[close][0]))
+        k = close + 1
     return spans
 
 

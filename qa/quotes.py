@@ -54,6 +54,7 @@ from .attribution import (
     word_count,
 )  # fmt: skip
 from .speakers import (
+    GROUP_PRONOUNS,
     NAME_RUN,
     Said,
     fold,
@@ -64,7 +65,7 @@ from .speakers import (
     surname_match,
 )
 
-RULES_VERSION = "1"  # stored with each article's quotes; a change re-extracts them
+RULES_VERSION = "2"  # stored with each article's quotes; a change re-extracts them
 SCARE_WORDS = 2  # a quote this short needs a speech verb right before it
 REPORTED_MIN_WORDS = 5  # words of a reported clause outside the quotes it holds
 
@@ -136,8 +137,9 @@ class _Reader:
                 if said.title and not self.people.get(name):
                     self.people[name] = said.title
             return name, said.written, False, self.title(name) or said.title
-        if said.kind == "group":
-            return said.written, said.written, False, ""
+        if said.kind == "group":  # "They" and "they" are one unnamed group
+            shown = said.written.lower() if said.written.lower() in GROUP_PRONOUNS else said.written
+            return shown, said.written, False, ""
         person = self._role(said) or self.last
         if not person:
             return None if said.kind == "pronoun" else (said.written, said.written, False, "")

@@ -18,6 +18,7 @@ from .quotebook import QuoteItem, book, context_of, rank
 from .retrieve import open_store
 from .scope import Scope, resolve
 from .settings import Settings
+from .speakers import GROUP_PRONOUNS, PRONOUNS
 
 SHOWN = 2  # quotes quoted in an answer
 
@@ -64,8 +65,8 @@ def quotes(
 def asked_about(question: str) -> tuple[str, str] | None:
     """("Miranda", "the arrests") for "What did Miranda say about the arrests?"."""
     m = _ASKS.match(question)
-    if not m:
-        return None
+    if not m or m.group("who").strip().lower() in PRONOUNS | GROUP_PRONOUNS:
+        return None  # "What did they say ...?" names no one the quotes can be looked up by
     return m.group("who").strip(), (m.group("topic") or "").strip()
 
 

@@ -23,7 +23,8 @@ TITLE_WORDS = set(
     "mrs ms judge justice king queen pope general adviser advisor envoy attorney "
     "prosecutor lawyer diplomat leader premier chancellor vice-president executive "
     "head manager analyst expert source spokespeople superintendent inspector captain "
-    "lieutenant colonel sergeant detective commander professor".split()
+    "lieutenant colonel sergeant detective commander professor producer treasurer coach "
+    "boss editor founder economist lord sir dame prince princess mp".split()
 )
 # Capitalised words that make a phrase an organisation or a place, never a person.
 ORG_WORDS = set(
@@ -55,7 +56,12 @@ SOMEONE = set(
 )
 PARTICLES = {"de", "da", "del", "della", "di", "van", "von", "der", "la", "le", "bin", "al"}
 UPPER = "A-ZÁÉÍÓÚÑÀÈÌÒÙÂÊÎÔÛÄËÏÖÜÇØÅ"
-WORD = rf"[{UPPER}][\w'’.-]*"
+# A capitalised word; a full stop only in an initial ("J."), an abbreviation ("Mr.",
+# "U.S."), never at a sentence's end ("... Jack Straw. Africa ...").
+WORD = (
+    rf"(?:(?:Mr|Mrs|Ms|Dr|St|Jr|Sr|Gen|Gov|Sen|Rep|Lt|Col|Prof)\.|(?:[{UPPER}]\.)+"
+    rf"|[{UPPER}][\w'’-]*)"
+)
 # A capitalised run: "José Raúl Mulino", "Homeland Security Secretary Alejandro Mayorkas".
 NAME_RUN = rf"{WORD}(?:\s+(?:(?:{'|'.join(sorted(PARTICLES))})\s+)?{WORD}){{0,6}}"
 
@@ -106,9 +112,24 @@ class Said:
     title: str = ""  # a title written before the name ("President-elect")
 
 
+# Words that open a sentence without being part of its subject ("Earlier Conservative
+# Graham Brady said ...", "But Mr Clarke said ...").
+LEADING = set(
+    "but and earlier later meanwhile however also still now then yesterday today until "
+    "after before since on in last this".split()
+)
+NOT_NAMES = {"it", "this", "that", "there", "these", "those", "we", "i", "you"}
+
+
 def kind_of(subject: str) -> Said | None:
     """What a subject phrase names, or None when it is no speaker (a thing, a plan)."""
     subject = subject.strip(" ,")
+    while len(subject.split()) > 1 and subject.split()[0].lower() in LEADING:
+        subject = subject.split(None, 1)[1]
+    if subject.lower() in NOT_NAMES:
+        return None
+    if subject.endswith(".") and not re.search(r"(?:^|\s)\w\.$", subject):
+        subject = subject[:-1]  # "said team manager Jo Maso." ends the sentence
     lower = subject.lower()
     if lower in PRONOUNS:
         return Said(subject, "pronoun")
@@ -123,7 +144,11 @@ def kind_of(subject: str) -> Said | None:
         inner = kind_of(subject[lower.rindex(" of ") + 4 :])
         if inner is not None and inner.kind != "pronoun":
             return inner
-    if words[0] == "the":
+    if words[0] == "the":  # "the poll comes after Foreign Secretary Jack Straw"
+        tail = re.search(rf"(?:{NAME_RUN})$", subject)
+        inner = kind_of(tail.group(0)) if tail and tail.start() > 0 else None
+        if inner is not None and inner.kind == "name" and inner.title:
+            return inner
         rest = set(w.strip(".,") for w in words[1:])
         if rest & TITLE_WORDS:
             return Said(subject, "role")

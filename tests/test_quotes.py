@@ -15,6 +15,7 @@ import qa
 from qa.cli import main
 from qa.ingest import ingest
 from qa.quotebook import COLLECTION, QuoteItem, book
+from qa.quotes import extract
 from qa.retrieve import forget_stores, open_store
 from qa.settings import Settings
 
@@ -32,8 +33,8 @@ GOLD = [
     (SEED_000, 12, "reported", "Marcela Escobar", "Escobar", "the signed agreement strengthens"),
     (SEED_000, 13, "reported", "Luis Miranda", "Luis Miranda", "logistics will be established"),
     (SEED_000, 13, "direct", "Luis Miranda", "Luis Miranda", "non-refoulement when the person"),
-    (SEED_000, 15, "reported", "They", "They", "this pilot program will provide"),
-    (SEED_000, 15, "direct", "They", "They", "in a humane manner, to repatriate"),
+    (SEED_000, 15, "reported", "they", "They", "this pilot program will provide"),
+    (SEED_000, 15, "direct", "they", "They", "in a humane manner, to repatriate"),
     (SEED_000, 17, "reported", "they", "they", "safe-conduct passes are being"),
     (SEED_000, 18, "direct", "Luis Miranda", "Miranda", "We have collaboration with"),
     (SEED_000, 19, "reported", "Eric Jacobstein", "Jocobstein", "Technology has been used"),
@@ -97,6 +98,10 @@ def test_pronoun_and_role_speakers_are_resolved_and_marked(seeded: Settings) -> 
     assert not by_said[("Miranda", 18)].resolved
     # A group stays as the article writes it.
     assert not by_said[("They", 15)].resolved
+    assert {i.said_as for i in qa.quotes("they", seeded)} == {"They", "they"}
+    # "What did they say ...?" is not looked up among unnamed groups' quotes.
+    answer = qa.ask("What did they say about safe-conduct passes?", settings=seeded)
+    assert not any("quotes the articles attribute" in n for n in answer.notes)
 
 
 def test_spellings_of_one_person_are_grouped(seeded: Settings) -> None:
@@ -317,6 +322,22 @@ def test_held_back_article_measured(small: Settings) -> None:
     assert (hits, len(items), len(HELD_BACK_2_GOLD)) == (2, 3, 8), sorted(map(key, items))
     wrong = [i for i in items if i.said_as == "she"]
     assert [(i.speaker, i.citations[0].paragraph) for i in wrong] == [("Henrik Olsen", 6)]
+
+
+def test_paragraphs_of_one_quote_joined_and_a_name_that_ends_a_sentence() -> None:
+    """Shapes from the BBC articles: a quote's paragraphs joined into one ('"A. "B."'),
+    and a speaker's name followed by the sentence's full stop."""
+    paragraphs = [
+        (2, 'An Ajax spokesman told BBC Sport: "The coach must fit our profile. "We need '
+            'to find a solution soon." Ronald Koeman quit last week.'),
+        (3, '"It is over," said team manager Jo Maso. Africa was next.'),
+    ]  # fmt: skip
+    got = [(q.text, q.speaker, q.title) for q in extract(paragraphs).quotes]
+    assert got == [
+        ('The coach must fit our profile. "We need to find a solution soon.',
+         "An Ajax spokesman", ""),
+        ("It is over", "Jo Maso", "team manager"),
+    ]  # fmt: skip
 
 
 # --- storage ---------------------------------------------------------------------------

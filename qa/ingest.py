@@ -340,10 +340,14 @@ def _ingest(
     if to_delete:
         store.delete(to_delete)
     # Who said what, per article: re-extracted when any of its paragraphs changed.
+    gone = {str(m.get("path")) for m in stored.values()} - {
+        str(n.metadata["path"]) for n in wanted.values()
+    }
     quotebook.record(
         store,
         [(resolved[a.path], [(p.number, p.text, p.content_hash) for p in a.evidence])
          for a in articles],
+        gone=gone,
     )  # fmt: skip
     # The word index must hold exactly what Chroma holds; a killed run can leave it behind.
     after = ids_digest((all_ids | {n.node_id for n in to_add}) - set(to_delete))

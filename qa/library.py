@@ -20,7 +20,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from . import articles
+from . import articles, quotebook
 from .articles import KINDS, SUFFIXES, ArticleError, check_size, read_article
 from .errors import IndexMissingError, QAError
 from .fetch import FetchError, fetch, saved_bytes, saved_name
@@ -230,6 +230,7 @@ def delete_article(path: str, settings: Settings) -> DeleteResult:
         if not ids:
             raise QAError(f"{source} is not in the index (was it deleted already?).")
         store.delete(ids)
+        quotebook.record(store, [], gone=[path])
         store.announce_change(store.rebuild_lexical())
         file = Path(path)
         removed = False

@@ -60,13 +60,19 @@ def _collection(store: Store) -> Any:
     return store.client.get_or_create_collection(COLLECTION, embedding_function=None)
 
 
-def record(store: Store, articles: Sequence[tuple[str, Sequence[tuple[int, str, str]]]]) -> int:
+def record(
+    store: Store,
+    articles: Sequence[tuple[str, Sequence[tuple[int, str, str]]]],
+    gone: Iterable[str] = (),
+) -> int:
     """At ingest: store the quotes of each article, given as (path, [(number, text,
-    content hash)]), whose stored row is missing or out of date. Returns how many
-    articles were extracted."""
-    if not articles:
-        return 0
+    content hash)]), whose stored row is missing or out of date, and drop the rows of
+    the articles at `gone` (no longer indexed). Returns how many articles were
+    extracted."""
     collection = _collection(store)
+    dropped = [_row_id(p) for p in gone]
+    if dropped:
+        collection.delete(ids=dropped)
     wanted = {
         _row_id(path): (path, digest((n, h) for n, _, h in paras), paras)
         for path, paras in articles

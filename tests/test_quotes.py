@@ -364,6 +364,32 @@ def test_quotes_are_stored_at_ingest_and_follow_edits(tmp_path: Path, seeds_copy
     assert "Miranda told reporters." in said[0].citations[0].text
 
 
+def test_a_stale_row_is_never_shown_and_a_deleted_article_leaves(
+    tmp_path: Path, seeds_copy: Path
+) -> None:
+    settings = make_settings(tmp_path / "index", seeds_copy)
+    ingest([seeds_copy], settings, quiet=True)
+    stored = open_store(settings).client.get_collection(COLLECTION, embedding_function=None)
+    rows = stored.get(include=["metadatas"])
+    # A row from other paragraphs (older text, older rules) that says no one spoke.
+    stored.update(
+        ids=rows["ids"],
+        embeddings=[[0.0]] * len(rows["ids"]),
+        documents=['{"quotes": [], "people": {}}'] * len(rows["ids"]),
+        metadatas=[dict(m or {}) | {"digest": "older"} for m in rows["metadatas"]],
+    )
+    (tmp_path / "index" / "generation").write_text("changed\n")
+    read = book(settings)
+    assert read.extracted_on_read == 2 and len(read.items) == len(GOLD)
+    # An article deleted from the folder: its row goes with its paragraphs.
+    (seeds_copy / SEED_002).unlink()
+    ingest([seeds_copy], settings, quiet=True)
+    stored = open_store(settings).client.get_collection(COLLECTION, embedding_function=None)
+    paths = {str((m or {}).get("path")) for m in stored.get(include=["metadatas"])["metadatas"]}
+    assert paths == {str((seeds_copy / SEED_000).resolve())}
+    assert {i.source for i in book(settings).items} == {SEED_000}
+
+
 def test_an_index_from_before_quotes_is_read_from_its_paragraphs(
     tmp_path: Path, seeds_copy: Path
 ) -> None:

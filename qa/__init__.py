@@ -1,6 +1,7 @@
 """Question answering over news articles, with every claim cited to a paragraph."""
 
 from .answer import Answer, Citation
+from .claims import Verdict, check
 from .errors import QAError
 from .ingest import IngestReport, ingest
 from .said import quotes
@@ -15,7 +16,9 @@ __all__ = [
     "QAError",
     "Settings",
     "Timeline",
+    "Verdict",
     "ask",
+    "check",
     "ingest",
     "quotes",
     "retrieve",

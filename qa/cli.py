@@ -1,4 +1,4 @@
-"""The `qa` command: ingest, ask, quotes, timeline, serve."""
+"""The `qa` command: ingest, ask, check, quotes, timeline, serve, eval."""
 
 from __future__ import annotations
 
@@ -159,6 +159,35 @@ def cmd_quotes(args: argparse.Namespace, settings: Settings) -> int:
     return 0
 
 
+def cmd_check(args: argparse.Namespace, settings: Settings) -> int:
+    from .claims import check
+
+    if args.llm:
+        settings = settings.with_(llm=args.llm)
+    if args.model:
+        settings = settings.with_(llm_model=args.model)
+    verdict = check(args.claim, settings=settings, sources=args.source, since=args.since,
+                    until=args.until, site=args.site)  # fmt: skip
+    if args.json:
+        print(json.dumps(verdict.as_dict(), ensure_ascii=False))
+        return 0
+    print(f"{verdict.verdict.capitalize()}: {textwrap.fill(verdict.explanation, width=100)}")
+    for title, citations in (("Against", verdict.contradicting), ("For", verdict.supporting)):
+        if citations:
+            print(f"\n{title}:")
+        for c in citations:
+            print(f"[{c.n}] {c.source}, {position(c)}")
+            print(textwrap.indent(textwrap.fill(f"“{c.sentence}”", width=96), "    "))
+    if verdict.related:
+        print("\nRelated (closest paragraphs, not evidence):")
+        for c in verdict.related:
+            print(f"  - {c.source} ¶{c.paragraph}: {textwrap.shorten(c.text, 90)}")
+    for note in verdict.notes:
+        print(f"\nNote: {note}")
+    print(f"\nchecked by {'extractive' if verdict.fallback else verdict.checker}")
+    return 0
+
+
 def cmd_eval(args: argparse.Namespace, settings: Settings) -> int:
     from .evaluation.run import cli_eval
 
@@ -236,6 +265,18 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--model", help="model name for --llm openai (default: QA_LLM_MODEL)")
     _scope_arguments(p)
     p.set_defaults(func=cmd_ask)
+
+    p = sub.add_parser(
+        "check", help="check a claim: supported, contradicted, or not in the articles"
+    )
+    p.add_argument("claim")
+    p.add_argument("--json", action="store_true", help="print the verdict as JSON")
+    p.add_argument(
+        "--llm", choices=ANSWERERS, help="checker (default: QA_LLM, or openai with a key)"
+    )
+    p.add_argument("--model", help="model name for --llm openai (default: QA_LLM_MODEL)")
+    _scope_arguments(p)
+    p.set_defaults(func=cmd_check)
 
     p = sub.add_parser("timeline", help="dated events of the articles, in order, each cited")
     p.add_argument("topic", nargs="?", help="only paragraphs about this (default: every article)")

@@ -65,7 +65,7 @@ def values(text: str) -> set[float]:
     return out
 
 
-def _lacking(claim: str, evidence: str) -> list[str]:
+def lacking(claim: str, evidence: str) -> list[str]:
     """The claim's numbers and names that the evidence does not hold."""
     missing = [f"{v:g}" for v in values(claim) - values(evidence)]
     lowered = evidence.lower()
@@ -77,7 +77,8 @@ def _lacking(claim: str, evidence: str) -> list[str]:
     return missing
 
 
-def _cover(claim: str, evidence: str, idf: Idf) -> float:
+def cover(claim: str, evidence: str, idf: Idf) -> float:
+    """The IDF-weighted share of the claim's words that the evidence holds."""
     weights = {t: idf(t) for t in set(terms(claim))}
     return coverage(weights, set(terms(evidence)))[0]
 
@@ -104,9 +105,9 @@ def check(
                 flags.append(Flag(claim, [], "it cites no passage", raw))
             continue
         evidence = " ".join(h.node.get_content() for h in hits)
-        lacking = _lacking(claim, evidence)
-        if lacking:
-            why = f"the passage does not say {', '.join(lacking)}"
+        missing = lacking(claim, evidence)
+        if missing:
+            why = f"the passage does not say {', '.join(missing)}"
             flags.append(Flag(claim, numbers, why, raw))
             continue
         if len(content) < 3:
@@ -114,7 +115,7 @@ def check(
         vec = embedder.embed_queries([claim])[0]
         rows = support.score(support.candidates(claim, vec, hits, embedder, idf, len(hits)), model)
         best = rows[0].score if rows else 0.0
-        if best < CLAIM_BELOW and _cover(claim, evidence, idf) < COVER_BELOW:
+        if best < CLAIM_BELOW and cover(claim, evidence, idf) < COVER_BELOW:
             flags.append(Flag(claim, numbers, f"support {best:.2f}", raw))
     return flags
 

@@ -29,14 +29,16 @@ from .store import Store
 RELATED = 3
 
 
-def check_question(question: object) -> str:
+def check_question(question: object, noun: str = "question") -> str:
+    """The question (or claim: `noun`) with its spaces tidied; empty or too long is an
+    error the user can act on."""
     if not isinstance(question, str) or not question.strip():
-        raise QuestionError("The question is empty: type a question about the articles.")
+        raise QuestionError(f"The {noun} is empty: type a {noun} about the articles.")
     question = " ".join(question.split())
     if len(question) > MAX_QUESTION_CHARS:
         raise QuestionError(
-            f"The question is {len(question):,} characters long; the limit is "
-            f"{MAX_QUESTION_CHARS:,}. Ask something shorter."
+            f"The {noun} is {len(question):,} characters long; the limit is "
+            f"{MAX_QUESTION_CHARS:,}. {'Ask' if noun == 'question' else 'Write'} something shorter."
         )
     return question
 

@@ -1,5 +1,6 @@
 """The chat page put together: theme, styles and script, the title and status line, the
-Chat, Articles, Timeline and Quotes tabs, and the `/ask` endpoint for programs."""
+Chat, Check a claim, Articles, Timeline and Quotes tabs, and the `/ask` endpoint for
+programs."""
 
 from __future__ import annotations
 
@@ -13,6 +14,7 @@ from ..service import ask
 from ..settings import Settings
 from .articles_tab import articles_tab
 from .chat_tab import chat_tab
+from .check_tab import check_tab
 from .quotes_tab import quotes_tab
 from .timeline_tab import timeline_tab
 
@@ -44,6 +46,11 @@ CSS = """
 .qa-fallback { color: var(--color-accent); }
 .qa-flag { color: var(--color-accent); font-weight: 600; }
 .qa-error { color: var(--error-text-color, #b91c1c); }
+.qa-verdict-label { display: inline-block; font-weight: 700; padding: 0.15em 0.6em;
+  border-radius: 0.4em; margin-bottom: 0.5em; border: 1px solid currentColor; }
+.qa-verdict-supported { color: #15803d; }
+.qa-verdict-contradicted { color: #b91c1c; }
+.qa-verdict-not-in-the-articles { color: var(--body-text-color-subdued); }
 .qa-meta { font-size: 0.8em; color: var(--body-text-color-subdued); margin-top: 0.4em; }
 .qa-quote { margin: 0.8em 0; padding-bottom: 0.4em;
   border-bottom: 1px solid var(--border-color-primary); }
@@ -116,6 +123,7 @@ def build(settings: Settings) -> gr.Blocks:
         gr.Markdown("# Ask the articles")
         status = gr.Markdown(elem_id="qa-status")
         chat_tab(settings, demo)
+        check_tab(settings)
         articles_tab(demo, settings, status)
         timeline_tab(settings)
         quotes_tab(settings)

@@ -1,0 +1,102 @@
+"""The "Check a claim" tab: a claim box and its verdict (supported, contradicted, or not in
+the articles), with the explanation and the sentences against and for it, each cited to
+its paragraph (expandable, the sentence highlighted)."""
+
+from __future__ import annotations
+
+import logging
+import time
+from typing import Any
+
+import gradio as gr
+
+from ..claims import CONTRADICTED, SUPPORTED, Verdict, check
+from ..errors import QAError
+from ..settings import Settings
+from .render import _details, answer_html, esc, render_error
+
+log = logging.getLogger("qa.app")
+
+EXAMPLES = [
+    "The US gave Panama $8 million for deportation flights.",
+    "30,000 people have benefited from Safe Mobility.",
+    "Panama's president resigned in 2022.",
+]
+_LABELS = {SUPPORTED: "Supported", CONTRADICTED: "Contradicted"}
+
+
+def render_verdict(v: Verdict, seconds: float | None = None) -> str:
+    """The verdict as HTML: badge, explanation with markers, notes, then Against / For
+    (or the related paragraphs when the articles do not address it)."""
+    label = _LABELS.get(v.verdict, "Not in the articles")
+    kind = v.verdict.replace(" ", "-")
+    blocks = [
+        f'<div class="qa-verdict-label qa-verdict-{kind}">{label}</div>',
+        f"<div>{answer_html(v.explanation)}</div>",
+    ]
+    if v.fallback:
+        blocks.append(
+            '<div class="qa-note qa-fallback">⚠️ The model\'s verdict could not be used: '
+            "this is the offline verdict, from the articles' sentences.</div>"
+        )
+    blocks.extend(f'<div class="qa-note">{esc(note)}</div>' for note in v.notes)
+    lists = (("Against the claim", v.contradicting), ("For the claim", v.supporting))
+    for title, citations in lists:
+        if citations:
+            items = "".join(_details(c, numbered=True) for c in citations)
+            blocks.append(
+                f'<div class="qa-sources"><div class="qa-list-title">{title}</div>{items}</div>'
+            )
+    if v.related and not v.citations:
+        items = "".join(_details(c, numbered=False) for c in v.related)
+        blocks.append(
+            '<div class="qa-related"><div class="qa-list-title">Related '
+            '<span class="qa-hint">— the closest paragraphs, which neither state nor '
+            f"contradict it</span></div>{items}</div>"
+        )
+    meta = f"checked by {'extractive' if v.fallback else v.checker}"
+    if seconds is not None:
+        meta += f" in {seconds:.1f} s"
+    blocks.append(f'<div class="qa-meta">{esc(meta)}</div>')
+    # "message-content": a click on a marker opens the source inside this verdict.
+    return f'<div class="message-content qa-checked">{"".join(blocks)}</div>'
+
+
+def check_html(claim: str, settings: Settings) -> str:
+    started = time.perf_counter()
+    try:
+        verdict = check(claim, settings)
+    except QAError as exc:
+        return render_error(str(exc))
+    except Exception:
+        log.exception("checking %r failed", (claim or "")[:200])
+        return render_error("Something went wrong while checking. The server log has the details.")
+    return render_verdict(verdict, time.perf_counter() - started)
+
+
+def check_tab(settings: Settings) -> None:
+    """The tab, laid out and wired inside the gr.Blocks being built."""
+    with gr.Tab("Check a claim", elem_id="qa-check-tab"):
+        gr.Markdown(
+            "Type a claim: the articles' sentences for and against it are shown, each "
+            "cited, or you are told that the articles do not address it."
+        )
+        with gr.Row():
+            box = gr.Textbox(
+                elem_id="qa-claim",
+                show_label=False,
+                placeholder="A claim to check against the articles, then press Enter",
+                scale=8,
+                lines=1,
+                max_lines=6,
+            )
+            button = gr.Button("Check", variant="primary", scale=1, min_width=80)
+        gr.Examples(EXAMPLES, inputs=box, label="Examples")
+        out = gr.HTML(elem_id="qa-verdict")
+
+    def run(claim: str) -> str:
+        return check_html(claim, settings)
+
+    ui: dict[str, Any] = {"api_visibility": "undocumented"}
+    box.submit(run, box, out, **ui)
+    button.click(run, box, out, **ui)

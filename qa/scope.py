@@ -6,16 +6,16 @@ later")."""
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import date as Date
 from pathlib import Path
 from urllib.parse import urlparse
 
-from .errors import ScopeError
+from .errors import IndexMissingError, ScopeError
 from .library import ArticleInfo, list_articles
 from .recency import implied_range
-from .retrieve import HybridRetriever, hybrid_retriever
+from .retrieve import HybridRetriever, hybrid_retriever, open_store
 from .settings import Settings
 
 SHOWN_NAMES = 3  # article names the scope text lists before "and N more"
@@ -99,15 +99,20 @@ class Scope:
                 "from_question": self.implied or None}  # fmt: skip
 
 
-def _matches_source(article: ArticleInfo, wanted: str) -> bool:
+def _source_matcher(wanted: str) -> Callable[[ArticleInfo], bool]:
+    """Whether an article is the one `wanted` names: by file name, title, path or file
+    name without its suffix, case-insensitively, or by a path relative to here."""
     w = wanted.casefold()
-    names = {article.source, article.title, article.path, Path(article.source).stem}
-    if w in {n.casefold() for n in names if n}:
-        return True
     try:
-        return str(Path(wanted).expanduser().resolve()) == article.path
+        path = str(Path(wanted).expanduser().resolve())
     except (OSError, ValueError):
-        return False
+        path = ""
+
+    def matches(a: ArticleInfo) -> bool:
+        names = (a.source, a.title, a.path, Path(a.source).stem)
+        return a.path == path or any(n.casefold() == w for n in names if n)
+
+    return matches
 
 
 def _matches_site(article: ArticleInfo, site: str) -> bool:
@@ -166,21 +171,42 @@ class Resolved:
         }
 
 
+_ARTICLES: dict[str, tuple[object, object, list[ArticleInfo]]] = {}
+
+
+def indexed_articles(settings: Settings) -> list[ArticleInfo]:
+    """`list_articles`, kept while the index is unchanged: reading every paragraph's
+    metadata takes a third of a second at 2,000 paragraphs. Any change (an ingest or a
+    deletion, here or elsewhere) gives a new open store or a reloaded word index."""
+    try:
+        store = open_store(settings)
+        lexical = store.lexical()
+    except IndexMissingError:
+        return []
+    cached = _ARTICLES.get(store.where)
+    if cached is not None and cached[0] is store and cached[1] is lexical:
+        return cached[2]
+    articles = list_articles(settings)
+    _ARTICLES[store.where] = (store, lexical, articles)
+    return articles
+
+
 def resolve(scope: Scope, settings: Settings) -> Resolved:
     """The articles of the index in `scope`. A source naming no article is an error
     (a misspelt name must not quietly answer from nothing); so is a scope that leaves no
     article, with what each part of it kept."""
-    articles = list_articles(settings)
+    articles = indexed_articles(settings)
     kept = list(articles)
     if scope.sources:
-        unknown = [w for w in scope.sources if not any(_matches_source(a, w) for a in articles)]
+        matchers = {w: _source_matcher(w) for w in scope.sources}
+        unknown = [w for w, m in matchers.items() if not any(m(a) for a in articles)]
         if unknown:
             have = ", ".join(sorted(a.source for a in articles)[:10]) or "none"
             raise ScopeError(
                 f"No article in the index matches {', '.join(map(repr, unknown))} (articles "
                 f"are named by file name, path or title; in the index: {have})."
             )
-        kept = [a for a in kept if any(_matches_source(a, w) for w in scope.sources)]
+        kept = [a for a in kept if any(m(a) for m in matchers.values())]
     if scope.site:
         site = scope.site
         kept = [a for a in kept if _matches_site(a, site)]

@@ -3,6 +3,7 @@ over real indexes: the seeds, dated copies of them, and the seeds among many loo
 
 from __future__ import annotations
 
+import importlib
 import json
 import shutil
 from pathlib import Path
@@ -16,11 +17,12 @@ from qa import ask, retrieve
 from qa.articles import read_article
 from qa.errors import ScopeError
 from qa.ingest import ingest
-from qa.library import list_articles
+from qa.library import delete_article, list_articles
 from qa.retrieve import forget_stores
 from qa.scope import Scope, resolve, scoped_retriever
 from qa.settings import Settings
 
+retrieve_mod = importlib.import_module("qa.retrieve")  # `qa.retrieve` the attribute is a function
 GRANT = "How much money did the US give Panama for the deportation pilot?"
 TITLE_002 = read_article(SEEDS / SEED_002).title
 
@@ -106,6 +108,24 @@ def test_undated_articles_are_outside_any_date_range(seeded: Settings) -> None:
         ask(GRANT, settings=seeded, since="2000-01-01")
     assert "No article is in the scope" in str(err.value)
     assert "2 undated articles were left out" in str(err.value)
+
+
+def test_the_articles_are_read_again_when_the_index_changes(
+    settings: Settings, seeds_copy: Path
+) -> None:
+    ingest([seeds_copy], settings, quiet=True)
+    assert len(resolve(Scope(sources=(SEED_000,)), settings).articles) == 1
+    with pytest.raises(ScopeError):
+        resolve(Scope(sources=("ferry.txt",)), settings)
+    ferry = seeds_copy / "ferry.txt"
+    ferry.write_text("Ferry\n\nThe ferry carries 240 passengers.\n", encoding="utf-8")
+    ingest([ferry], settings, quiet=True)
+    assert [a.source for a in resolve(Scope(sources=("ferry.txt",)), settings).articles] == [
+        "ferry.txt"
+    ]
+    delete_article(str(ferry.resolve()), settings)
+    with pytest.raises(ScopeError, match="'ferry.txt'"):
+        resolve(Scope(sources=("ferry.txt",)), settings)
 
 
 # --- dated copies of the seeds -------------------------------------------------------
@@ -228,12 +248,29 @@ def test_scope_through_a_chroma_server(
     chroma_server: int,  # noqa: F811
     tmp_path: Path,
     seeds_copy: Path,
+    monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     here = on_server(tmp_path / "machine", seeds_copy, chroma_server)
     ingest([seeds_copy], here, quiet=True)
-    assert not ask(GRANT, settings=here, sources=[SEED_000]).abstained
-    answer = ask(GRANT, settings=here, sources=[SEED_002])
-    assert answer.abstained and {s for s, _ in answer.retrieved} == {SEED_002}
+    for exact in (retrieve_mod.EXACT_DENSE, 0):  # the scope's vectors; Chroma's filter
+        monkeypatch.setattr(retrieve_mod, "EXACT_DENSE", exact)
+        assert not ask(GRANT, settings=here, sources=[SEED_000]).abstained
+        answer = ask(GRANT, settings=here, sources=[SEED_002])
+        assert answer.abstained and {s for s, _ in answer.retrieved} == {SEED_002}
+
+
+def test_a_scope_too_large_to_search_exactly_uses_chromas_filter(
+    crowded: Settings, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Past EXACT_DENSE paragraphs the dense part asks Chroma with a `path $in` filter:
+    the same best paragraphs, only from the scope."""
+    exact = [c.source for c in retrieve(GRANT, k=5, settings=crowded, mode="dense",
+                                        sources=[SEED_002])]  # fmt: skip
+    monkeypatch.setattr(retrieve_mod, "EXACT_DENSE", 0)
+    filtered = retrieve(GRANT, k=5, settings=crowded, mode="dense", sources=[SEED_002])
+    assert [c.source for c in filtered] == exact == [SEED_002] * 5
+    answer = ask(GRANT, settings=crowded, sources=[SEED_000])
+    assert answer.citations[0].text == seed_paragraph(SEED_000, 2)
 
 
 # --- the command line ---------------------------------------------------------------

@@ -22,7 +22,8 @@ import numpy as np
 from llama_index.core.schema import NodeWithScore
 
 from . import grounding, support
-from .answer import Citation, Idf, citation_from_hit, split_sentences
+from .answer import Citation, Idf, citation_from_hit, split_sentences, terms
+from .claim_said import misattributed, quoted_in
 from .claim_slots import (
     ALIASES,
     DATE_WORD,
@@ -199,6 +200,10 @@ def _settle(slot: Slot, all_texts: list[str], r: Reader) -> None:
     if slot.kind == "name" and same("name", slot.text, pick.sentence):
         return  # the sentence names it too: another name was picked, not a different one
     differing = [s for v, s in verdicts if v is False]
+    meta = pick.hit.node.metadata
+    where = (str(meta.get("source", "")), int(meta.get("paragraph", 0)))
+    if slot.kind == "name" and quoted_in(slot.text, *where, r.settings):
+        return  # the paragraph quotes that very person, named by a role or a pronoun
     if differing and (pick.short or len(differing) == 1):
         slot.status, slot.stated, slot.pick = CONTRADICTED, differing[0], pick
 
@@ -218,8 +223,10 @@ def _supporting(r: Reader, found: list[Slot]) -> list[tuple[NodeWithScore, str, 
     rows = support.candidates(r.claim, r.q_vec, r.hits, r.embedder, r.idf, len(r.hits))
     rows = support.score(rows)
     figures = [s for s in found if s.kind != "name"]
-    rest = without(r.claim, [s.text for s in figures])
     names = [s.text for s in found if s.kind == "name"]
+    rest = without(r.claim, [s.text for s in figures])
+    words = without(rest, names)  # names are checked apart: they must not make up the cover
+    rarest = max(terms(words), key=r.idf, default="")
     out: list[tuple[NodeWithScore, str, float]] = []
     for c in rows[:CANDIDATES]:
         if grounding.lacking(rest, c.hit.node.get_content()):
@@ -229,7 +236,7 @@ def _supporting(r: Reader, found: list[Slot]) -> list[tuple[NodeWithScore, str, 
             continue
         if names and not any(same("name", n, c.sentence) for n in names):
             continue
-        if c.score < SUPPORT_SCORE and grounding.cover(rest, c.sentence, r.idf) < SUBJECT_COVER:
+        if c.score < SUPPORT_SCORE and grounding.cover(words, c.sentence, r.idf) < SUBJECT_COVER:
             continue  # the sentence with the names must say much of it itself
         sentences = split_sentences(c.hit.node.get_content())
         options = [c.sentence]
@@ -243,7 +250,9 @@ def _supporting(r: Reader, found: list[Slot]) -> list[tuple[NodeWithScore, str, 
             # One sentence holding all the claim's figures and names needs fewer of its
             # other words than two.
             enough = SUBJECT_COVER if text == c.sentence else SUPPORT_COVER
-            if c.score >= SUPPORT_SCORE or grounding.cover(rest, text, r.idf) >= enough:
+            if rarest and rarest not in terms(text):
+                continue  # the claim's most specific word must be there ("embassy")
+            if c.score >= SUPPORT_SCORE or grounding.cover(words, text, r.idf) >= enough:
                 out.append((c.hit, text, c.score))
                 break
     return out
@@ -304,7 +313,15 @@ def check_offline(r: Reader) -> Verdict:
                         numbers.cite(s.pick.hit, s.pick.score, s.pick.sentence)
                     )
                     break
-    if against:
+    paths = {str(h.node.metadata.get("path", "")) for h in r.hits}
+    wrong = None if against else misattributed(r.claim, found, paths, r.settings, r.idf)
+    if wrong is not None:
+        verdict.verdict = CONTRADICTED
+        verdict.contradicting, verdict.supporting = [wrong.citation], []
+        verdict.explanation = (
+            f"The articles attribute this to {wrong.speaker}, not {wrong.claimed} [1]."
+        )
+    elif against:
         verdict.verdict = CONTRADICTED
         verdict.explanation = f"The articles state {'; '.join(parts)}."
         if verdict.supporting:

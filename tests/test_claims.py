@@ -28,10 +28,10 @@ from claims_accuracy import Result, cases, run, table  # noqa: E402
 MISREAD = "The US gave Panama $8 million for deportation flights."
 # Floors per set and kind (share right: the expected verdict, citing the paragraph that
 # states the fact), a little under what was measured (README, "Check a claim"): tuned
-# 25/26, 25/29, 24/24; fresh 9/9, 4/8, 8/8.
+# 43/46, 37/44, 40/40; fresh 8/9, 7/9, 8/8.
 FLOORS = {
-    "tuned": {"written": 0.95, "altered": 0.85, "absent": 1.0},
-    "fresh": {"written": 0.85, "altered": 0.5, "absent": 1.0},
+    "tuned": {"written": 0.9, "altered": 0.8, "absent": 1.0},
+    "fresh": {"written": 0.85, "altered": 0.75, "absent": 1.0},
 }
 
 
@@ -62,6 +62,30 @@ def test_the_misread_reward_is_contradicted_by_the_grant(seeded: Settings) -> No
     # The $8,000,000 reward (paragraph 8) is something else: not support.
     assert all(c.paragraph != 8 for c in v.supporting)
     shown(v)
+
+
+def test_a_quote_given_to_the_wrong_speaker_is_contradicted(seeded: Settings) -> None:
+    """The article's sentence names Mulino, but Mayorkas said it (qa.quotebook)."""
+    v = check("Mulino said the agreement is part of a regional response to migration.", seeded)
+
+    assert v.verdict == CONTRADICTED
+    assert v.explanation == "The articles attribute this to Alejandro Mayorkas, not Mulino [1]."
+    assert [(c.source, c.paragraph) for c in v.contradicting] == [(SEED_002, 5)]
+    assert "regional response" in v.contradicting[0].sentence and not v.supporting
+    shown(v)
+
+    said = check("Mayorkas said the agreement is part of a regional response to migration.", seeded)
+    assert said.verdict == SUPPORTED
+
+
+def test_a_person_named_by_a_role_is_not_a_different_person(seeded: Settings) -> None:
+    """ "The Deputy Assistant Secretary of State recalled ..." is Jacobstein, quoted."""
+    v = check(
+        "Jacobstein recalled that the United States has provided $50 million for the "
+        "humanitarian crisis in the region.",
+        seeded,
+    )
+    assert v.verdict != CONTRADICTED
 
 
 def test_verdicts_per_kind_meet_their_floors(results: list[Result]) -> None:

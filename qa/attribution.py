@@ -26,7 +26,7 @@ ADVERBS = r"(?:(?:also|further|later|then|again|first|once again|has|have|had|pr
 GROUP = rf"(?:(?:{NAME_RUN}\s+)?(?:{'|'.join(GROUP_NOUNS)}))"
 SUBJ = (  # "harbour engineer Tomas Brandt": a lower-case description before a name
     rf"(?:[Hh]e|[Ss]he|[Tt]hey|[Ww]e|[Tt]he\s+(?:[\w'’-]+\s+){{0,6}}?[\w.-]+|{GROUP}|"
-    rf"[Aa]n?\s+(?:[\w-]+\s+){{0,2}}?[\w-]+|"
+    rf"(?:[Aa]n?|[Oo]ne)\s+(?:[\w-]+\s+){{0,2}}?[\w-]+|"
     rf"(?:[a-z][\w-]+\s+){{0,3}}{NAME_RUN})"
 )
 SUBJECT_VERB = re.compile(
@@ -45,8 +45,9 @@ BEFORE = re.compile(  # text right before an opening mark: "..., he said: “"
 )
 ACCORDING = re.compile(rf"\b[Aa]ccording to (?P<subj>{SUBJ})")
 RELATIVE = re.compile(rf"(?P<subj>{SUBJ}),\s+who\s+{ADVERBS}(?P<verb>{VERBS})\s+that\s+")
-TAG = re.compile(  # "..., they insisted." / "..., Jocobstein added, highlighting ..."
-    rf"^(?P<content>.+[^”\"]),\s+(?P<subj>{SUBJ})\s+{ADVERBS}(?P<verb>{VERBS})"
+TAG = re.compile(  # "..., they insisted." / "..., its director, Paula Serrano, announced."
+    rf"^(?P<content>.+?[^”\"]),\s+(?:(?:its|his|her|their|our|the)\s+[^,“”\"]{{2,40}}?,\s+)?"
+    rf"(?P<subj>{SUBJ}),?\s+{ADVERBS}(?P<verb>{VERBS})"
     r"(?:\s+in\s+a\s+statement)?(?:,[^“”\"]*)?[.!?]?$"
 )
 INSIDE = re.compile(  # "Passengers, she said, should check timetables ..."
@@ -56,6 +57,9 @@ INVERTED = re.compile(  # "..., reported Eric Jacobstein, deputy assistant secre
     rf"^(?P<content>.+[^”\"]),\s+(?P<verb>{VERBS})\s+(?P<subj>{SUBJ})(?:,[^“”\"]*)?[.!?]?$"
 )
 TOLD = {"told", "tells", "warned", "assured", "reminded", "informed"}
+TOLD_CLAUSE = re.compile(
+    r"^\s+(?:[\w'’-]+\s+){1,3}?(?=(?:the|a|an|it|he|she|they|we|there|this|his|her|their)\s)"
+)
 TOLD_THAT = r"^\s+(?:[\w'’-]+\s+){0,3}?that\s+"
 THAT = r"^\s+(?:in\s+a\s+statement\s+)?that\s+"
 SAID_CLAUSE = re.compile(

@@ -44,6 +44,7 @@ from .attribution import (
     TAG,
     THAT,
     TOLD,
+    TOLD_CLAUSE,
     TOLD_THAT,
     VERBS,
     main_clause,
@@ -65,7 +66,7 @@ from .speakers import (
     surname_match,
 )
 
-RULES_VERSION = "2"  # stored with each article's quotes; a change re-extracts them
+RULES_VERSION = "3"  # stored with each article's quotes; a change re-extracts them
 SCARE_WORDS = 2  # a quote this short needs a speech verb right before it
 REPORTED_MIN_WORDS = 5  # words of a reported clause outside the quotes it holds
 
@@ -199,8 +200,10 @@ def extract(paragraphs: Sequence[tuple[int, str]]) -> ArticleQuotes:
             else:
                 quotes.extend(_finish(pending, None))
             pending = None
+        last_direct: tuple[str, str, bool, str] | None = None  # in this paragraph
         for start, sentence in sentences(text):
             stop = start + len(sentence)
+            reader.about(sentence)  # "Serrano rejected that view: “...,” she said"
             mine = [(s, e) for s, e in spans if start <= s < stop]
             body = main_clause(sentence)
             subject = SUBJECT_VERB.match(body)
@@ -213,7 +216,6 @@ def extract(paragraphs: Sequence[tuple[int, str]]) -> ArticleQuotes:
                     owner = (named[0], named[1], False, named[3] or role)
                     reader.people[named[0]] = owner[3]
             verb_at = (stop - len(body) + subject.end("verb")) if subject and owner else -1
-            last_direct: tuple[str, str, bool, str] | None = None
             sentence_start = len(quotes)
             for s, e in mine:
                 who = (_after(text, e, reader) if e is not None else None) or _before(
@@ -224,8 +226,8 @@ def extract(paragraphs: Sequence[tuple[int, str]]) -> ArticleQuotes:
                 if who is None:
                     m = ACCORDING.search(sentence)
                     who = reader.speaker(m.group("subj")) if m else None
-                if who is None and e is None:
-                    who = last_direct
+                if who is None and (e is None or s == start):
+                    who = last_direct  # '“A,” she said. “B.”': B is hers too
                 part = text[s + 1 : e] if e is not None else text[s + 1 :]
                 if e is None and index + 1 < len(paragraphs):
                     pending = {"parts": [part], "paragraphs": [number], "who": who}
@@ -308,7 +310,9 @@ def _reported(
             content = rest[m.end() :]
         elif subject.group("verb") in ("said", "says") and SAID_CLAUSE.match(rest):
             content = rest.lstrip()
-    if not content:
+        elif told and (m := TOLD_CLAUSE.match(rest)):  # "told the crowd the wing cost ..."
+            content = rest[m.end() :]
+    if not content and ", who " in sentence:
         m = RELATIVE.search(sentence)
         if m:
             who = reader.speaker(m.group("subj"))

@@ -14,6 +14,7 @@ import re
 import unicodedata
 from collections.abc import Iterable
 from dataclasses import dataclass, field
+from functools import lru_cache
 
 # Words that make a capitalised phrase a title (or, after "the", a role).
 TITLE_WORDS = set(
@@ -52,7 +53,8 @@ INSTITUTIONS = set(
 SOMEONE = set(
     "member official spokesperson spokesman spokeswoman resident witness source worker "
     "passenger driver officer diplomat employee analyst expert lawyer doctor nurse "
-    "teacher student parent neighbour neighbor survivor volunteer".split()
+    "teacher student parent neighbour neighbor survivor volunteer reviewer critic fan "
+    "observer commentator viewer reader visitor customer".split()
 )
 PARTICLES = {"de", "da", "del", "della", "di", "van", "von", "der", "la", "le", "bin", "al"}
 UPPER = "A-ZÁÉÍÓÚÑÀÈÌÒÙÂÊÎÔÛÄËÏÖÜÇØÅ"
@@ -66,6 +68,7 @@ WORD = (
 NAME_RUN = rf"{WORD}(?:\s+(?:(?:{'|'.join(sorted(PARTICLES))})\s+)?{WORD}){{0,6}}"
 
 
+@lru_cache(maxsize=65536)
 def fold(text: str) -> str:
     """Lower case without accents: 'Raúl' -> 'raul'."""
     decomposed = unicodedata.normalize("NFKD", text)
@@ -138,7 +141,7 @@ def kind_of(subject: str) -> Said | None:
     words = lower.split()
     if not words or len(words) > 9:
         return None
-    if words[0] in ("a", "an") and 2 <= len(words) <= 4 and words[-1] in SOMEONE:
+    if words[0] in ("a", "an", "one") and 2 <= len(words) <= 4 and words[-1] in SOMEONE:
         return Said(subject, "group")  # "a crew member": someone, not named
     if words[0] == "the" and " of " in lower:  # "the insistence of State Department officials"
         inner = kind_of(subject[lower.rindex(" of ") + 4 :])
@@ -188,7 +191,9 @@ def _distance(a: str, b: str) -> int:
 def near(a: str, b: str) -> bool:
     """Two spellings of one word: equal, or one edit apart when both are long enough."""
     a, b = fold(a), fold(b)
-    return a == b or (min(len(a), len(b)) >= 5 and _distance(a, b) <= 1)
+    if a == b:
+        return True
+    return min(len(a), len(b)) >= 5 and abs(len(a) - len(b)) <= 1 and _distance(a, b) <= 1
 
 
 def same_person(a: str, b: str) -> bool:
@@ -208,8 +213,11 @@ def same_person(a: str, b: str) -> bool:
 
 def surname_match(surname: str, names: Iterable[str]) -> str:
     """The full name a surname alone refers to among `names` (the article's people): an
-    exact surname first, else one a single edit away; "" when none or ambiguous."""
-    full = [n for n in names if len(n.split()) > 1]
+    exact surname first, else one a single edit away (after the same first letter:
+    every sentence's first word is tried, so this must be cheap); "" when none or
+    ambiguous."""
+    first = fold(surname)[:1]
+    full = [n for n in names if len(n.split()) > 1 and fold(n.split()[-1])[:1] == first]
     for test in (lambda s: fold(s) == fold(surname), lambda s: near(s, surname)):
         found = sorted({n for n in full if test(n.split()[-1])})
         if len(found) == 1:

@@ -248,8 +248,10 @@ HELD_BACK_GOLD = [
     ("held.txt", 7, "reported", "the union", "the union", "The deal"),
 ]  # fmt: skip
 
-# Written after those fixes, and measured without changing a rule since: the held-back
-# measure of the rules as they are.
+# Written after those fixes and measured: precision 2/3, recall 2/8 ("she" given to the
+# wrong person; missed a name in apposition inside a tag, an untagged second quote,
+# "told the crowd <clause>", "One reviewer wrote that"). The rules were then fixed on
+# it too, so it is no longer held back either.
 HELD_BACK_2 = """Museum reopens with new wing
 
 The city museum reopened on Saturday with a wing for modern art, its director, Paula Serrano, announced.
@@ -266,7 +268,7 @@ The museum expects 300,000 visitors this year, a spokeswoman said.
 """  # noqa: E501
 
 HELD_BACK_2_GOLD = [
-    ("held2.txt", 2, "reported", "Paula Serrano", "its director, Paula Serrano", "The city museum"),
+    ("held2.txt", 2, "reported", "Paula Serrano", "Paula Serrano", "The city museum"),
     ("held2.txt", 3, "direct", "Paula Serrano", "Serrano", "Visitors have waited"),
     ("held2.txt", 3, "direct", "Paula Serrano", "Serrano", "We think it was worth it"),
     ("held2.txt", 4, "reported", "Henrik Olsen", "Culture Minister Henrik Olsen", "the wing cost"),
@@ -274,6 +276,41 @@ HELD_BACK_2_GOLD = [
     ("held2.txt", 5, "direct", "One reviewer", "One reviewer", "feel like an airport"),
     ("held2.txt", 6, "direct", "Paula Serrano", "she", "Airports do not have Matisse"),
     ("held2.txt", 7, "reported", "a spokeswoman", "a spokeswoman", "The museum expects"),
+]  # fmt: skip
+
+# Written after those fixes, and measured without changing a rule since: the held-back
+# measure of the rules as they are.
+HELD_BACK_3 = """Drought forces water limits in three valleys
+
+Water use in the Arlen, Fosse and Marrow valleys will be capped from Monday, the regional water board announced on Friday.
+
+"We have never seen reservoirs this low in March," board chairman Oskar Lindqvist told a press conference. He added that the cap would be lifted once rainfall returned to normal.
+
+Farmers' union president Greta Holm called the decision "late and badly explained."
+
+"Nobody asked us," Holm said. "Nobody."
+
+According to the board, households will be allowed 120 litres a day.
+
+Environment Minister Lars Ek said on Saturday that the government would pay for emergency pipelines. "This is a national problem, not a local one," he said.
+
+Residents have mixed feelings. "I understand it, but I have three children," said Anna Berg, a mother from Fosse.
+"""  # noqa: E501
+
+HELD_BACK_3_GOLD = [
+    ("held3.txt", 2, "reported", "the regional water board", "the regional water board",
+     "Water use in the"),
+    ("held3.txt", 3, "direct", "Oskar Lindqvist", "board chairman Oskar Lindqvist",
+     "We have never seen"),
+    ("held3.txt", 3, "reported", "Oskar Lindqvist", "He", "the cap would be lifted"),
+    ("held3.txt", 4, "direct", "Greta Holm", "Farmers' union president Greta Holm",
+     "late and badly"),
+    ("held3.txt", 5, "direct", "Greta Holm", "Holm", "Nobody asked us"),
+    ("held3.txt", 5, "direct", "Greta Holm", "Holm", "Nobody."),
+    ("held3.txt", 6, "reported", "the board", "the board", "households will be allowed"),
+    ("held3.txt", 7, "reported", "Lars Ek", "Environment Minister Lars Ek", "the government"),
+    ("held3.txt", 7, "direct", "Lars Ek", "he", "This is a national problem"),
+    ("held3.txt", 8, "direct", "Anna Berg", "Anna Berg", "I understand it"),
 ]  # fmt: skip
 
 
@@ -284,6 +321,7 @@ def small(tmp_path: Path) -> Settings:
     (folder / "styles.txt").write_text(STYLES, encoding="utf-8")
     (folder / "held.txt").write_text(HELD_BACK, encoding="utf-8")
     (folder / "held2.txt").write_text(HELD_BACK_2, encoding="utf-8")
+    (folder / "held3.txt").write_text(HELD_BACK_3, encoding="utf-8")
     settings = make_settings(tmp_path / "index", folder)
     ingest([folder], settings, quiet=True)
     return settings
@@ -309,19 +347,23 @@ def test_first_held_back_article_after_the_fixes_it_prompted(small: Settings) ->
     assert (hits, len(items), len(HELD_BACK_GOLD)) == (6, 6, 7), sorted(map(key, items))
 
 
-def test_held_back_article_measured(small: Settings) -> None:
-    """The rules on shapes they were not fitted to: precision 2/3, recall 2/8. Found: the
-    tagged quote and "..., a spokeswoman said". Wrong: "Serrano rejected that view:
-    “...,” she said" gives "she" to Henrik Olsen, the last person named as a subject
-    (Paula Serrano was named only inside a tag). Missed: "..., its director, Paula
-    Serrano, announced" (a name in apposition in a tag), the second, untagged quote of
-    ¶3, "told the crowd the wing cost ..." (no "that"), and "One reviewer wrote that"
-    (a speaker starting with a capitalised "One")."""
+def test_second_held_back_article_after_the_fixes_it_prompted(small: Settings) -> None:
     items = qa.quotes(settings=small, sources=["held2.txt"])
     hits = matched(items, HELD_BACK_2_GOLD)
-    assert (hits, len(items), len(HELD_BACK_2_GOLD)) == (2, 3, 8), sorted(map(key, items))
-    wrong = [i for i in items if i.said_as == "she"]
-    assert [(i.speaker, i.citations[0].paragraph) for i in wrong] == [("Henrik Olsen", 6)]
+    # Missed: "One reviewer wrote that the new galleries “...”", mostly the quote.
+    assert (hits, len(items), len(HELD_BACK_2_GOLD)) == (7, 7, 8), sorted(map(key, items))
+
+
+def test_held_back_article_measured(small: Settings) -> None:
+    """The rules on shapes they were not fitted to: precision 5/5, recall 5/10. Missed:
+    "..., the regional water board announced on Friday." (a time after the tag verb),
+    "called the decision “...”" ("called" is not a speech verb here), "“Nobody.”" (one
+    word, untagged, after a tagged quote: taken for a scare quote), "According to the
+    board, <clause>" (reported speech by "according to"), "said on Saturday that ..." (a
+    time between verb and "that")."""
+    items = qa.quotes(settings=small, sources=["held3.txt"])
+    hits = matched(items, HELD_BACK_3_GOLD)
+    assert (hits, len(items), len(HELD_BACK_3_GOLD)) == (5, 5, 10), sorted(map(key, items))
 
 
 def test_paragraphs_of_one_quote_joined_and_a_name_that_ends_a_sentence() -> None:

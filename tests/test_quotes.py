@@ -393,17 +393,18 @@ def test_quotes_are_stored_at_ingest_and_follow_edits(tmp_path: Path, seeds_copy
     first = book(settings)
     assert first.extracted_on_read == 0 and len(first.items) == len(GOLD)
 
-    # An edit to one paragraph re-extracts its whole article: "He" in ¶6 still resolves
-    # through "Jocobstein" in the same paragraph, now spelt differently.
+    # An edit to one paragraph re-extracts its whole article: with ¶4 now about Luis
+    # Miranda, "the official" of the unchanged ¶5 is read as him, from the stored row.
     path = seeds_copy / SEED_000
     text = path.read_text(encoding="utf-8")
-    path.write_text(text.replace("Miranda said.", "Miranda told reporters."), encoding="utf-8")
+    edited = text.replace("Jacobstein held a virtual", "Luis Miranda held a virtual")
+    path.write_text(edited, encoding="utf-8")
     ingest([seeds_copy], settings, quiet=True)
     after = book(settings)
     assert after.extracted_on_read == 0
-    said = [i for i in after.items if i.citations[0].paragraph == 18 and i.source == SEED_000]
-    assert [(i.speaker, i.said_as) for i in said] == [("Luis Miranda", "Miranda")]
-    assert "Miranda told reporters." in said[0].citations[0].text
+    official = [i for i in after.items if i.said_as == "the official"]
+    assert [(i.speaker, i.citations[0].paragraph) for i in official] == [("Luis Miranda", 5)]
+    assert official[0].citations[0].text == seed_paragraph(SEED_000, 5)
 
 
 def test_a_stale_row_is_never_shown_and_a_deleted_article_leaves(

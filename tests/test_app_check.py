@@ -10,7 +10,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from conftest import ROOT, SEED_000, SEEDS, make_settings, seed_paragraph
+from conftest import ROOT, SEED_000, SEED_002, SEEDS, make_settings, seed_paragraph
 from playwright.sync_api import Browser, Page, expect, sync_playwright
 from test_app import ANSWER_TIMEOUT, NO_BROWSER, launch
 
@@ -97,3 +97,24 @@ def test_an_empty_claim_gets_a_clear_message_and_the_tab_keeps_working(page: Pag
         "Not in the articles", timeout=ANSWER_TIMEOUT
     )
     expect(page.locator("#qa-verdict .qa-related")).to_contain_text("neither state nor")
+
+
+def test_checked_against_one_article_the_claim_is_not_in_the_articles(page: Page) -> None:
+    """The scope selector of the tab: the grant is in the other article."""
+    box = page.locator("#qa-check-scope-articles input")
+    box.click()
+    box.fill(SEED_002)
+    expect(page.get_by_role("option")).to_have_count(1)
+    box.press("Enter")
+    page.keyboard.press("Escape")
+    expect(page.locator("#qa-check-scope-articles")).to_contain_text(SEED_002)
+
+    claim = page.locator("#qa-claim textarea")
+    claim.fill(MISREAD)
+    claim.press("Enter")
+    verdict = page.locator("#qa-verdict")
+    expect(verdict.locator(".qa-verdict-label")).to_have_text(
+        "Not in the articles", timeout=ANSWER_TIMEOUT
+    )
+    expect(verdict).to_contain_text(f"Scope: 1 article ({SEED_002}).")
+    assert "6,000,000" not in verdict.inner_text()

@@ -46,6 +46,29 @@ def refreshed_scope(settings: Settings, chosen: list[str] | None) -> Any:
     return gr.Dropdown(choices=choices, value=[p for p in chosen or [] if p in paths])
 
 
+def scope_selector(prefix: str) -> tuple[gr.Dropdown, gr.Textbox, gr.Textbox]:
+    """The scope row (articles, published since, until), laid out where it is called;
+    its parts' ids start with `prefix`. Fill the articles with `refreshed_scope`."""
+    with gr.Row(elem_id=prefix):
+        articles = gr.Dropdown(
+            label="Articles (none chosen: all)",
+            choices=[],
+            value=[],
+            multiselect=True,
+            scale=6,
+            elem_id=f"{prefix}-articles",
+        )
+        since = gr.Textbox(
+            label="Published since", placeholder="YYYY-MM-DD", scale=2,
+            elem_id=f"{prefix}-since",
+        )  # fmt: skip
+        until = gr.Textbox(
+            label="Published until", placeholder="YYYY-MM-DD", scale=2,
+            elem_id=f"{prefix}-until",
+        )  # fmt: skip
+    return articles, since, until
+
+
 def stream_answer(
     message: str,
     chat: Messages,
@@ -145,23 +168,7 @@ def chat_tab(settings: Settings, demo: gr.Blocks | None = None) -> None:
             )
             ask_btn = gr.Button("Ask", variant="primary", scale=1, min_width=80)
             clear_btn = gr.Button("Clear chat", scale=1, min_width=130)
-        with gr.Row(elem_id="qa-scope"):
-            articles = gr.Dropdown(
-                label="Articles (none chosen: all)",
-                choices=[],
-                value=[],
-                multiselect=True,
-                scale=6,
-                elem_id="qa-scope-articles",
-            )
-            since = gr.Textbox(
-                label="Published since", placeholder="YYYY-MM-DD", scale=2,
-                elem_id="qa-scope-since",
-            )  # fmt: skip
-            until = gr.Textbox(
-                label="Published until", placeholder="YYYY-MM-DD", scale=2,
-                elem_id="qa-scope-until",
-            )  # fmt: skip
+        articles, since, until = scope_selector("qa-scope")
 
     def respond(
         message: str,

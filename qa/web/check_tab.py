@@ -1,6 +1,7 @@
-"""The "Check a claim" tab: a claim box and its verdict (supported, contradicted, or not in
-the articles), with the explanation and the sentences against and for it, each cited to
-its paragraph (expandable, the sentence highlighted)."""
+"""The "Check a claim" tab: a claim box, the articles and dates to check it against (the
+chat's scope selector), and its verdict (supported, contradicted, or not in the
+articles) with the explanation and the sentences against and for it, each cited to its
+paragraph (expandable, the sentence highlighted)."""
 
 from __future__ import annotations
 
@@ -13,6 +14,7 @@ import gradio as gr
 from ..claims import CONTRADICTED, SUPPORTED, Verdict, check
 from ..errors import QAError
 from ..settings import Settings
+from .chat_tab import refreshed_scope, scope_selector
 from .render import _details, answer_html, esc, render_error
 
 log = logging.getLogger("qa.app")
@@ -62,10 +64,18 @@ def render_verdict(v: Verdict, seconds: float | None = None) -> str:
     return f'<div class="message-content qa-checked">{"".join(blocks)}</div>'
 
 
-def check_html(claim: str, settings: Settings) -> str:
+def check_html(
+    claim: str,
+    settings: Settings,
+    sources: list[str] | None = None,
+    since: str | None = None,
+    until: str | None = None,
+) -> str:
+    """The verdict's HTML, or the error's; sources (article paths), since and until scope
+    it (qa.scope), and the verdict says so."""
     started = time.perf_counter()
     try:
-        verdict = check(claim, settings)
+        verdict = check(claim, settings, sources=sources or None, since=since, until=until)
     except QAError as exc:
         return render_error(str(exc))
     except Exception:
@@ -74,9 +84,9 @@ def check_html(claim: str, settings: Settings) -> str:
     return render_verdict(verdict, time.perf_counter() - started)
 
 
-def check_tab(settings: Settings) -> None:
+def check_tab(settings: Settings, demo: gr.Blocks | None = None) -> None:
     """The tab, laid out and wired inside the gr.Blocks being built."""
-    with gr.Tab("Check a claim", elem_id="qa-check-tab"):
+    with gr.Tab("Check a claim", elem_id="qa-check-tab") as tab:
         gr.Markdown(
             "Type a claim: the articles' sentences for and against it are shown, each "
             "cited, or you are told that the articles do not address it."
@@ -91,12 +101,20 @@ def check_tab(settings: Settings) -> None:
                 max_lines=6,
             )
             button = gr.Button("Check", variant="primary", scale=1, min_width=80)
+        articles, since, until = scope_selector("qa-check-scope")
         gr.Examples(EXAMPLES, inputs=box, label="Examples")
         out = gr.HTML(elem_id="qa-verdict")
 
-    def run(claim: str) -> str:
-        return check_html(claim, settings)
+    def run(claim: str, sources: list[str] | None, since: str | None, until: str | None) -> str:
+        return check_html(claim, settings, sources, since, until)
 
+    def refresh(chosen: list[str] | None) -> Any:
+        return refreshed_scope(settings, chosen)
+
+    inputs = [box, articles, since, until]
     ui: dict[str, Any] = {"api_visibility": "undocumented"}
-    box.submit(run, box, out, **ui)
-    button.click(run, box, out, **ui)
+    box.submit(run, inputs, out, **ui)
+    button.click(run, inputs, out, **ui)
+    tab.select(refresh, articles, articles, show_progress="hidden", **ui)
+    if demo is not None:
+        demo.load(refresh, articles, articles, show_progress="hidden", **ui)

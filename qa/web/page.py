@@ -123,7 +123,7 @@ def build(settings: Settings) -> gr.Blocks:
         gr.Markdown("# Ask the articles")
         status = gr.Markdown(elem_id="qa-status")
         chat_tab(settings, demo)
-        check_tab(settings)
+        check_tab(settings, demo)
         articles_tab(demo, settings, status)
         timeline_tab(settings)
         quotes_tab(settings)

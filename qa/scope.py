@@ -40,10 +40,14 @@ def check_date(name: str, value: object) -> str | None:
 
 
 def _sources(value: object) -> tuple[str, ...] | None:
+    """Article names as given: one name, or a list of them."""
     if value is None:
         return None
-    items: Iterable[object] = [value] if isinstance(value, str | Path) else value  # type: ignore[assignment]
-    names = tuple(str(s).strip() for s in items if str(s).strip())
+    if isinstance(value, str | Path):
+        value = [value]
+    if not isinstance(value, Iterable):
+        raise ScopeError(f"sources={value!r}: give article names (a name or a list of them).")
+    names = tuple(str(s).strip() for s in value if s is not None and str(s).strip())
     return names or None
 
 

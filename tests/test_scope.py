@@ -98,6 +98,12 @@ def test_a_bad_date_is_a_clear_error(
     assert str(err.value) == message
 
 
+def test_sources_that_are_not_names_are_a_clear_error() -> None:
+    with pytest.raises(ScopeError, match="sources=7: give article names"):
+        Scope(sources=7)  # type: ignore[arg-type]
+    assert Scope(sources=["", "  "]).sources is None  # type: ignore[arg-type]
+
+
 def test_a_range_that_ends_before_it_starts_is_a_clear_error() -> None:
     with pytest.raises(ScopeError, match="since=2024-08-01 is after until=2024-07-01"):
         Scope(since="2024-08-01", until="2024-07-01")

@@ -13,7 +13,7 @@ import gradio as gr
 
 from ..answer import Answer
 from ..errors import QAError
-from ..library import list_articles
+from ..scope import indexed_articles
 from ..service import ask_stream
 from ..settings import Settings
 from .render import render, render_error, render_partial, shown_question
@@ -32,10 +32,12 @@ ChatUpdate = tuple[Messages, Messages, Messages, str]
 
 
 def scope_choices(settings: Settings) -> list[tuple[str, str]]:
-    """The selector's articles: shown by title, date and file name; chosen by path."""
+    """The selector's articles: shown by title, date and file name; chosen by path.
+    (The list kept until the index changes: reading it afresh takes seconds at 10k
+    paragraphs, and it is read each time the tab is shown.)"""
     return [
         (" — ".join(x for x in (a.title, a.date, a.source) if x), a.path)
-        for a in sorted(list_articles(settings), key=lambda a: (a.title.lower(), a.source))
+        for a in sorted(indexed_articles(settings), key=lambda a: (a.title.lower(), a.source))
     ]
 
 

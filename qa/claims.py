@@ -42,7 +42,7 @@ from .embedding import BundledEmbedding
 from .extractive import SCORERS, Asked, Pick
 from .qtype import typed_spans
 from .scope import Resolved, Scope, resolve, scoped_retriever
-from .service import _llm_for, _related, check_question, idf_for
+from .service import check_question, idf_for, llm_for, related_citations
 from .settings import Settings
 
 SUPPORTED, CONTRADICTED, ABSENT = "supported", "contradicted", "not in the articles"
@@ -377,8 +377,8 @@ def check(
     r = reader(claim, settings, resolved)
     offline = check_offline(r)
     if not offline.citations:
-        offline.related = _related(r.hits)
-    llm = _llm_for(settings)
+        offline.related = related_citations(r.hits)
+    llm = llm_for(settings)
     verdict = offline
     if llm is not None:
         from .claims_model import judge  # it reads this module's Verdict and Reader

@@ -130,4 +130,4 @@ def _answer(items: list[QuoteItem]) -> Answer:
 def _renumbered(c: Citation, n: int, score: float) -> Citation:
     from dataclasses import replace
 
-    return replace(c, n=n, score=score)
+    return replace(c, n=n, score=min(1.0, score))

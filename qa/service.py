@@ -167,7 +167,7 @@ def _context(
     )  # fmt: skip
 
 
-def _related(hits: Sequence[NodeWithScore]) -> list[Citation]:
+def related_citations(hits: Sequence[NodeWithScore]) -> list[Citation]:
     return [_at_cosine(h, n) for n, h in enumerate(hits[:RELATED], start=1)]
 
 
@@ -205,7 +205,7 @@ def _extractive(ctx: _Context, settings: Settings) -> Answer:
     ctx.timings["answer"] = (time.perf_counter() - t2) * 1000
 
     if not picks:
-        answer = Answer(text=ABSTAIN_TEXT, abstained=True, related=_related(ctx.hits))
+        answer = Answer(text=ABSTAIN_TEXT, abstained=True, related=related_citations(ctx.hits))
     else:
         text, citations = _cite(picks)
         answer = Answer(text=text, abstained=False, citations=citations)
@@ -244,7 +244,7 @@ def _check_grounding(answer: Answer, hits: list[NodeWithScore], ctx: _Context) -
     ctx.timings["check"] = (time.perf_counter() - t) * 1000
 
 
-def _llm_for(settings: Settings) -> LLM | None:
+def llm_for(settings: Settings) -> LLM | None:
     if settings.llm != "openai":
         return None
     key = (
@@ -316,7 +316,9 @@ def _generated(ctx: _Context, llm: LLM, settings: Settings, stream: bool) -> Ite
                     f"({', '.join(map(str, sorted(set(mapper.invalid))))}); they were removed."
                 )
         elif llm_mod.says_not_answered(text) or not text:
-            answer = Answer(text=text or ABSTAIN_TEXT, abstained=True, related=_related(ctx.hits))
+            answer = Answer(
+                text=text or ABSTAIN_TEXT, abstained=True, related=related_citations(ctx.hits)
+            )
         else:
             reason = "The model's answer cited no passage, so it is not shown as grounded."
     if reason:
@@ -353,7 +355,7 @@ def ask_stream(
     in words."""
     settings = settings or Settings.from_env()
     scope = Scope.of(sources, since, until, site)  # checked before anything else runs
-    llm = _llm_for(settings)
+    llm = llm_for(settings)
     ctx = _context(question, history, settings, llm, scope)
     offline = byline_answer(ctx.standalone, ctx.hits)  # "Who wrote ...?": the byline
     if offline is None:  # "What did Miranda say about ...?": the quotes

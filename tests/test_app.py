@@ -20,10 +20,11 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from browsing import ANSWER_TIMEOUT, chromium, fresh_page
 from chat_server import ChatServer, Reply, Request, error
 from conftest import ROOT, SEED_000, SEEDS, make_settings, seed_paragraph
 from page_server import PageServer, Route
-from playwright.sync_api import Browser, Locator, Page, Playwright, expect, sync_playwright
+from playwright.sync_api import Browser, Locator, Page, expect
 from test_links import FERRY_PAGE
 from test_links import QUESTION as LINK_QUESTION
 
@@ -36,19 +37,6 @@ sys.path.insert(0, str(ROOT / "bench"))  # bench/ holds scripts, not a package
 from load import App, start_app, stop_app  # noqa: E402
 
 SEED_QUESTION = "How much money did the US give Panama for the deportation pilot?"
-NO_BROWSER = (
-    "No Chromium found for the browser tests. Install Debian's package: "
-    "`sudo apt-get install chromium` (`make test` does this itself when run as root). "
-    "Do not use `playwright install`, which downloads a browser."
-)
-BROWSER_ARGS = [
-    "--headless",
-    "--no-sandbox",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-]
-ANSWER_TIMEOUT = 120_000  # ms
 
 # A made-up article that shares no facts with the seeds.
 NEW_ARTICLE = """Solar ferry enters service on Lake Varnen
@@ -91,31 +79,13 @@ def app(app_data: tuple[Path, Path], tmp_path_factory: pytest.TempPathFactory) -
 
 @pytest.fixture(scope="module")
 def browser() -> Iterator[Browser]:
-    executable = shutil.which("chromium") or shutil.which("chromium-browser")
-    if not executable:
-        pytest.fail(NO_BROWSER, pytrace=False)
-    with sync_playwright() as playwright:
-        yield launch(playwright, executable)
-
-
-def launch(playwright: Playwright, executable: str) -> Browser:
-    return playwright.chromium.launch(executable_path=executable, args=BROWSER_ARGS)
+    yield from chromium()
 
 
 @pytest.fixture
 def page(browser: Browser, app: App) -> Iterator[Page]:
     """A fresh session on the chat page; afterwards, checks that it never left 127.0.0.1."""
-    context = browser.new_context(viewport={"width": 1200, "height": 1000})
-    requests: list[str] = []
-    context.on("request", lambda request: requests.append(request.url))
-    page = context.new_page()
-    page.set_default_timeout(60_000)
-    page.goto(app.url)
-    expect(page.locator("#qa-status")).to_contain_text("paragraphs", timeout=60_000)
-    yield page
-    context.close()
-    foreign = [u for u in requests if not u.startswith(("http://127.0.0.1:", "data:", "blob:"))]
-    assert requests and not foreign, f"the page made requests off this machine: {foreign}"
+    yield from fresh_page(browser, app)
 
 
 # --- helpers -----------------------------------------------------------------------

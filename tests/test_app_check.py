@@ -5,61 +5,33 @@ Playwright (the pattern of tests/test_app.py)."""
 from __future__ import annotations
 
 import shutil
-import sys
 from collections.abc import Iterator
-from pathlib import Path
 
 import pytest
-from conftest import ROOT, SEED_000, SEED_002, SEEDS, make_settings, seed_paragraph
-from playwright.sync_api import Browser, Page, expect, sync_playwright
-from test_app import ANSWER_TIMEOUT, NO_BROWSER, launch
-
-from qa.ingest import ingest
-from qa.retrieve import forget_stores
-
-sys.path.insert(0, str(ROOT / "bench"))  # bench/ holds scripts, not a package
-from load import App, start_app, stop_app  # noqa: E402
+from browsing import ANSWER_TIMEOUT, chromium, fresh_page, served
+from conftest import SEED_000, SEED_002, SEEDS, seed_paragraph
+from load import App
+from playwright.sync_api import Browser, Page, expect
 
 MISREAD = "The US gave Panama $8 million for deportation flights."
 
 
 @pytest.fixture(scope="module")
 def app(tmp_path_factory: pytest.TempPathFactory) -> Iterator[App]:
-    base = tmp_path_factory.mktemp("app-check")
-    seeds_dir = base / "articles"
-    shutil.copytree(SEEDS, seeds_dir)
-    report = ingest([seeds_dir], make_settings(base / "index", seeds_dir), quiet=True)
-    assert report.files == 2
-    forget_stores()
-    running = start_app(base / "index", seeds_dir, Path(tmp_path_factory.mktemp("run")))
-    yield running
-    stop_app(running)
+    folder = tmp_path_factory.mktemp("app-check") / "articles"
+    shutil.copytree(SEEDS, folder)
+    yield from served(folder, tmp_path_factory)
 
 
 @pytest.fixture(scope="module")
 def browser() -> Iterator[Browser]:
-    executable = shutil.which("chromium") or shutil.which("chromium-browser")
-    if not executable:
-        pytest.fail(NO_BROWSER, pytrace=False)
-    with sync_playwright() as playwright:
-        yield launch(playwright, executable)
+    yield from chromium()
 
 
 @pytest.fixture
 def page(browser: Browser, app: App) -> Iterator[Page]:
-    """The page on its Check a claim tab; afterwards, checks that it never left 127.0.0.1."""
-    context = browser.new_context(viewport={"width": 1200, "height": 1000})
-    requests: list[str] = []
-    context.on("request", lambda request: requests.append(request.url))
-    page = context.new_page()
-    page.set_default_timeout(60_000)
-    page.goto(app.url)
-    expect(page.locator("#qa-status")).to_contain_text("paragraphs", timeout=60_000)
-    page.get_by_role("tab", name="Check a claim").click()
-    yield page
-    context.close()
-    foreign = [u for u in requests if not u.startswith(("http://127.0.0.1:", "data:", "blob:"))]
-    assert requests and not foreign, f"the page made requests off this machine: {foreign}"
+    """The page on its Check a claim tab."""
+    yield from fresh_page(browser, app, tab="Check a claim")
 
 
 def test_the_misread_reward_claim_is_contradicted_with_its_paragraph(page: Page) -> None:

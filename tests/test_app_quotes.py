@@ -4,55 +4,31 @@ app.py` on 127.0.0.1 over its own copy of the seeds) in headless Debian Chromium
 from __future__ import annotations
 
 import shutil
-import sys
 from collections.abc import Iterator
 
 import pytest
-from conftest import ROOT, SEED_000, SEEDS, make_settings, seed_paragraph
-from playwright.sync_api import Browser, Page, expect, sync_playwright
-from test_app import ANSWER_TIMEOUT, NO_BROWSER, ask, launch, source_of, squash
-
-from qa.ingest import ingest
-from qa.retrieve import forget_stores
-
-sys.path.insert(0, str(ROOT / "bench"))  # bench/ holds scripts, not a package
-from load import App, start_app, stop_app  # noqa: E402
+from browsing import ANSWER_TIMEOUT, chromium, fresh_page, served
+from conftest import SEED_000, SEEDS, seed_paragraph
+from load import App
+from playwright.sync_api import Browser, Page, expect
+from test_app import ask, source_of, squash
 
 
 @pytest.fixture(scope="module")
 def app(tmp_path_factory: pytest.TempPathFactory) -> Iterator[App]:
-    base = tmp_path_factory.mktemp("app-quotes")
-    seeds_dir = base / "articles"
-    shutil.copytree(SEEDS, seeds_dir)
-    ingest([seeds_dir], make_settings(base / "index", seeds_dir), quiet=True)
-    forget_stores()
-    running = start_app(base / "index", seeds_dir, tmp_path_factory.mktemp("app-quotes-run"))
-    yield running
-    stop_app(running)
+    folder = tmp_path_factory.mktemp("app-quotes") / "articles"
+    shutil.copytree(SEEDS, folder)
+    yield from served(folder, tmp_path_factory)
 
 
 @pytest.fixture(scope="module")
 def browser() -> Iterator[Browser]:
-    executable = shutil.which("chromium") or shutil.which("chromium-browser")
-    if not executable:
-        pytest.fail(NO_BROWSER, pytrace=False)
-    with sync_playwright() as playwright:
-        yield launch(playwright, executable)
+    yield from chromium()
 
 
 @pytest.fixture
 def page(browser: Browser, app: App) -> Iterator[Page]:
-    context = browser.new_context(viewport={"width": 1200, "height": 1000})
-    requests: list[str] = []
-    context.on("request", lambda request: requests.append(request.url))
-    page = context.new_page()
-    page.set_default_timeout(60_000)
-    page.goto(app.url)
-    expect(page.locator("#qa-status")).to_contain_text("paragraphs", timeout=60_000)
-    yield page
-    context.close()
-    foreign = [u for u in requests if not u.startswith(("http://127.0.0.1:", "data:", "blob:"))]
-    assert requests and not foreign, f"the page made requests off this machine: {foreign}"
+    yield from fresh_page(browser, app)
 
 
 def test_pick_a_speaker_and_see_their_quotes_with_sources(page: Page) -> None:

@@ -4,59 +4,32 @@ pattern of tests/test_app.py)."""
 
 from __future__ import annotations
 
-import shutil
-import sys
 from collections.abc import Iterator
 
 import pytest
-from conftest import ROOT, SEED_000, SEED_002, make_settings, seed_paragraph
-from playwright.sync_api import Browser, Page, expect, sync_playwright
-from test_app import NO_BROWSER, launch
+from browsing import chromium, fresh_page, served
+from conftest import SEED_000, SEED_002, seed_paragraph
+from load import App
+from playwright.sync_api import Browser, Page, expect
 from test_timeline import dated_002
-
-from qa.ingest import ingest
-from qa.retrieve import forget_stores
-
-sys.path.insert(0, str(ROOT / "bench"))  # bench/ holds scripts, not a package
-from load import App, start_app, stop_app  # noqa: E402
 
 TIMEOUT = 120_000  # ms
 
 
 @pytest.fixture(scope="module")
 def app(tmp_path_factory: pytest.TempPathFactory) -> Iterator[App]:
-    base = tmp_path_factory.mktemp("timeline-app")
-    folder = dated_002(base / "articles")
-    ingest([folder], make_settings(base / "index", folder), quiet=True)
-    forget_stores()
-    running = start_app(base / "index", folder, tmp_path_factory.mktemp("timeline-run"))
-    yield running
-    stop_app(running)
+    folder = dated_002(tmp_path_factory.mktemp("timeline-app") / "articles")
+    yield from served(folder, tmp_path_factory)
 
 
 @pytest.fixture(scope="module")
 def browser() -> Iterator[Browser]:
-    executable = shutil.which("chromium") or shutil.which("chromium-browser")
-    if not executable:
-        pytest.fail(NO_BROWSER, pytrace=False)
-    with sync_playwright() as playwright:
-        yield launch(playwright, executable)
+    yield from chromium()
 
 
 @pytest.fixture
 def page(browser: Browser, app: App) -> Iterator[Page]:
-    context = browser.new_context(viewport={"width": 1200, "height": 1000})
-    requests: list[str] = []
-    context.on("request", lambda request: requests.append(request.url))
-    page = context.new_page()
-    page.set_default_timeout(60_000)
-    page.goto(app.url)
-    expect(page.locator("#qa-status")).to_contain_text("paragraphs", timeout=60_000)
-    page.get_by_role("tab", name="Timeline").click()
-    yield page
-    context.close()
-    foreign = [u for u in requests if not u.startswith(("http://127.0.0.1:", "data:", "blob:"))]
-    assert requests and not foreign, f"the page made requests off this machine: {foreign}"
+    yield from fresh_page(browser, app, tab="Timeline")
 
 
 def show(page: Page, topic: str) -> None:

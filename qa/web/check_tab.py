@@ -15,7 +15,7 @@ from ..claims import CONTRADICTED, SUPPORTED, Verdict, check
 from ..errors import QAError
 from ..settings import Settings
 from .chat_tab import refreshed_scope, scope_selector
-from .render import _details, answer_html, esc, render_error
+from .render import answer_html, details, esc, render_error
 
 log = logging.getLogger("qa.app")
 
@@ -45,12 +45,12 @@ def render_verdict(v: Verdict, seconds: float | None = None) -> str:
     lists = (("Against the claim", v.contradicting), ("For the claim", v.supporting))
     for title, citations in lists:
         if citations:
-            items = "".join(_details(c, numbered=True) for c in citations)
+            items = "".join(details(c, numbered=True) for c in citations)
             blocks.append(
                 f'<div class="qa-sources"><div class="qa-list-title">{title}</div>{items}</div>'
             )
     if v.related and not v.citations:
-        items = "".join(_details(c, numbered=False) for c in v.related)
+        items = "".join(details(c, numbered=False) for c in v.related)
         blocks.append(
             '<div class="qa-related"><div class="qa-list-title">Related '
             '<span class="qa-hint">— the closest paragraphs, which neither state nor '

@@ -13,7 +13,7 @@ from ..errors import QAError
 from ..quotebook import QuoteItem, book
 from ..said import quotes
 from ..settings import Settings
-from .render import esc, render_error, source_details
+from .render import details, esc, render_error
 
 log = logging.getLogger("qa.app")
 
@@ -38,7 +38,7 @@ def quote_html(item: QuoteItem) -> str:
         if item.resolved
         else ""
     )
-    sources = "".join(source_details(c) for c in item.citations)
+    sources = "".join(details(c) for c in item.citations)
     return (
         f'<div class="qa-quote"><div class="qa-quote-who"><strong class="qa-quote-speaker">'
         f"{esc(item.speaker)}</strong>{title}</div>"

@@ -49,7 +49,7 @@ def _paragraph(c: Citation, highlight: bool) -> str:
     return heading + text.replace("\n", "<br>") + link
 
 
-def _details(c: Citation, numbered: bool) -> str:
+def details(c: Citation, numbered: bool = True) -> str:
     """One paragraph, collapsed to its title, file and number; no blank line inside,
     which would end the HTML block in Markdown."""
     label = f"[{c.n}] " if numbered else ""
@@ -64,11 +64,6 @@ def _details(c: Citation, numbered: bool) -> str:
         f'<details class="qa-source-{c.n}"><summary>{summary}</summary>'
         f"<blockquote>{body}</blockquote></details>"
     )
-
-
-def source_details(c: Citation) -> str:
-    """A cited paragraph, collapsed, its cited words marked (as an answer's sources are)."""
-    return _details(c, numbered=True)
 
 
 def render(answer: Answer, seconds: float | None = None) -> str:
@@ -92,14 +87,14 @@ def render(answer: Answer, seconds: float | None = None) -> str:
     blocks.extend(f'<div class="qa-note">{esc(note)}</div>' for note in answer.notes)
     if answer.abstained:
         if answer.related:
-            items = "".join(_details(c, numbered=False) for c in answer.related)
+            items = "".join(details(c, numbered=False) for c in answer.related)
             blocks.append(
                 '<div class="qa-related"><div class="qa-list-title">Related '
                 '<span class="qa-hint">— the closest paragraphs, which do not answer it</span>'
                 f"</div>{items}</div>"
             )
     elif answer.citations:
-        items = "".join(_details(c, numbered=True) for c in answer.citations)
+        items = "".join(details(c, numbered=True) for c in answer.citations)
         blocks.append(
             f'<div class="qa-sources"><div class="qa-list-title">Sources</div>{items}</div>'
         )

@@ -12,7 +12,7 @@ from ..errors import QAError
 from ..settings import Settings
 from ..sources import position
 from ..timeline import Event, Timeline, timeline
-from .render import _details, esc, render_error
+from .render import details, esc, render_error
 
 log = logging.getLogger("qa.app")
 
@@ -32,7 +32,7 @@ def _event_html(e: Event) -> str:
         f'<li class="qa-event qa-event-{e.kind}">'
         f'<div class="qa-when" title="{esc(e.when.iso)}">{esc(e.when.label)}</div>'
         f'<div class="qa-event-text">{what}</div>{resolved}'
-        f"{_details(e.citation, numbered=True)}</li>"
+        f"{details(e.citation, numbered=True)}</li>"
     )
 
 
@@ -49,7 +49,7 @@ def timeline_html(result: Timeline) -> str:
         for a in result.undated:
             found = "".join(
                 f'<li class="qa-unresolved">“{esc(u.expression)}” ({position(u.citation)}): '
-                f"{_details(u.citation, numbered=True)}</li>"
+                f"{details(u.citation, numbered=True)}</li>"
                 for u in a.unresolved
             )
             rows.append(

@@ -80,8 +80,8 @@ class Span:
 _SCALE = r"(?:\s?(?:million|billion|trillion|thousand|hundred|m|bn|k)\b)?"
 _MONEY = re.compile(
     rf"(?:US\$|[$€£¥]|USD ?|EUR ?)\s?\d[\d,.]*\d{_SCALE}|(?:US\$|[$€£¥])\s?\d{_SCALE}|"
-    rf"\b\d[\d,.]*{_SCALE}\s?(?:dollars|euros|pounds|yen|yuan|rupees|francs|marks|pesos|lire|"
-    r"rubles|roubles|cents|pence)\b",
+    rf"\b\d(?:[\d,.]*\d)?{_SCALE}\s?(?:dollars|euros|pounds|yen|yuan|rupees|francs|marks|"
+    r"pesos|lire|rubles|roubles|cents|pence)\b",
     re.I,
 )
 _NUMBER_WORDS = (
@@ -91,8 +91,8 @@ _NUMBER_WORDS = (
     r"millions|once|twice|first|second|third|fourth|fifth"
 )
 _NUMBER = re.compile(
-    r"\b\d[\d,.]*\s?(?:–|-|to)\s?\d[\d,.]*(?:\s?(?:%|percent|per cent))?|"
-    rf"\b\d[\d,.]*(?:\s?(?:%|percent|per cent))?{_SCALE}(?:\s?(?:%|percent|per cent))?|"
+    r"\b\d[\d,.]*\s?(?:–|-|to)\s?\d(?:[\d,.]*\d)?(?:\s?(?:%|percent|per cent))?|"
+    rf"\b\d(?:[\d,.]*\d)?(?:\s?(?:%|percent|per cent))?{_SCALE}(?:\s?(?:%|percent|per cent))?|"
     rf"\b(?:{_NUMBER_WORDS})(?:[\s-]+(?:{_NUMBER_WORDS}|and))*\b",
     re.I,
 )

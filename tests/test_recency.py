@@ -77,8 +77,8 @@ def test_latest_words_and_the_question_as_searched() -> None:
 
 
 def figure(answer: Answer) -> str:
-    """The short answer's figure (the span picker may keep a trailing comma)."""
-    return answer.short.rstrip(",. ")
+    """The short answer's figure."""
+    return answer.short
 
 
 def two_articles(base: Path, record_date: str, fewer_date: str) -> Settings:

@@ -1,5 +1,5 @@
 """The chat page put together: theme, styles and script, the title and status line, the
-Chat, Check a claim, Articles, Timeline and Quotes tabs, and the `/ask` endpoint for
+Chat, Check a claim, Quotes, Timeline and Articles tabs, and the `/ask` endpoint for
 programs."""
 
 from __future__ import annotations
@@ -124,8 +124,8 @@ def build(settings: Settings) -> gr.Blocks:
         status = gr.Markdown(elem_id="qa-status")
         chat_tab(settings, demo)
         check_tab(settings, demo)
-        articles_tab(demo, settings, status)
-        timeline_tab(settings)
         quotes_tab(settings)
+        timeline_tab(settings)
+        articles_tab(demo, settings, status)
         gradio_api(ask_endpoint(settings), api_name="ask")
     return demo

@@ -8,13 +8,13 @@ from __future__ import annotations
 import json
 import socket
 import sys
-from collections.abc import Iterator
 
 import pytest
+import test_llm
 from chat_server import ChatServer, Reply
 from conftest import ROOT, SEED_000, SEED_002, seed_paragraph
 from test_cli import run_qa
-from test_llm import KEY, number_of
+from test_llm import KEY, citing
 
 from qa import Verdict, check
 from qa.claim_slots import amounts, same, slots
@@ -218,33 +218,14 @@ def test_cli_check_json_and_text(seeded: Settings) -> None:
 
 # --- with a model ---------------------------------------------------------------------
 
-
-@pytest.fixture
-def server() -> Iterator[ChatServer]:
-    srv = ChatServer().start()
-    yield srv
-    srv.stop()
-
-
-@pytest.fixture
-def model(seeded: Settings, server: ChatServer) -> Settings:
-    return seeded.with_(
-        llm="openai",
-        llm_model="local-model",
-        openai_api_key=KEY,
-        openai_base_url=server.base_url,
-        llm_timeout=10.0,
-    )
-
-
-def replying(template: str, needle: str) -> object:
-    """A reply citing, as {n}, the passage that holds `needle`."""
-    return lambda request: Reply(template.format(n=number_of(request, needle)))
+# test_llm's scripted model server, and the seeds index answered by it.
+server = test_llm.server
+model = test_llm.model
 
 
 def test_model_verdict_with_citations_that_hold(model: Settings, server: ChatServer) -> None:
     server.script = [
-        replying(  # type: ignore[list-item]
+        citing(  # type: ignore[list-item]
             "VERDICT: contradicted\nThe articles state $6,000,000, not $8 million [{n}].",
             "6,000,000",
         )
@@ -264,7 +245,7 @@ def test_model_supported_verdict_checked_against_its_passage(
     model: Settings, server: ChatServer
 ) -> None:
     server.script = [
-        replying(  # type: ignore[list-item]
+        citing(  # type: ignore[list-item]
             "VERDICT: supported\nMarcela Escobar said 30,000 people benefited [{n}].", "30,000"
         )
     ]
@@ -281,7 +262,7 @@ def test_model_verdict_whose_citation_does_not_hold_is_flagged(
 ) -> None:
     # "Supported", citing a paragraph about deportations that has no $8 million.
     server.script = [
-        replying(  # type: ignore[list-item]
+        citing(  # type: ignore[list-item]
             "VERDICT: supported\nThe US funds Panama's deportation flights [{n}].",
             "dispatching officials",
         )
@@ -299,7 +280,7 @@ def test_model_contradiction_citing_a_figure_its_passage_lacks_is_flagged(
     model: Settings, server: ChatServer
 ) -> None:
     server.script = [
-        replying(  # type: ignore[list-item]
+        citing(  # type: ignore[list-item]
             "VERDICT: contradicted\nThe articles state $5,000,000, not $8 million [{n}].",
             "6,000,000",
         )

@@ -31,10 +31,10 @@ from .answer import Citation, Idf, citation_from_hit, coverage, sentence_vectors
 from .attribution import sentences
 from .embedding import BundledEmbedding
 from .quotes import RULES_VERSION, ArticleQuotes, Quote, extract
-from .retrieve import open_store
+from .retrieve import open_store, stored_paragraphs
 from .settings import Settings
 from .speakers import Groups, fold, kind_of
-from .store import Store, generation
+from .store import Store
 
 COLLECTION = "quotes"
 # A quote is about a topic when its meaning is this near the topic (cosine, the
@@ -159,26 +159,22 @@ _LOCK = threading.Lock()
 
 def book(settings: Settings) -> Book:
     """The quotes of the index, read once per index generation."""
-    store = open_store(settings)
-    if settings.chroma_host:
-        stamp = str((store.read_state() or {}).get("generation", ""))
-    else:
-        stamp = generation(settings)
+    stamp, nodes = stored_paragraphs(settings)
     key = (str(settings.index_dir), settings.chroma_host, settings.chroma_port, stamp)
     with _LOCK:
         cached = _CACHE.get(key)
     if cached is not None and stamp:
         return cached
-    built = _read(store)
+    built = _read(open_store(settings), nodes)
     with _LOCK:
         _CACHE.clear()
         _CACHE[key] = built
     return built
 
 
-def _read(store: Store) -> Book:
+def _read(store: Store, nodes: list[BaseNode]) -> Book:
     by_path: dict[str, list[BaseNode]] = {}
-    for node in store.nodes():
+    for node in nodes:
         by_path.setdefault(str(node.metadata.get("path", "")), []).append(node)
     stored: dict[str, tuple[str, str]] = {}
     try:

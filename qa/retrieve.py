@@ -13,7 +13,7 @@ from typing import Any
 import numpy as np
 from llama_index.core import VectorStoreIndex
 from llama_index.core.base.base_retriever import BaseRetriever
-from llama_index.core.schema import NodeWithScore, QueryBundle
+from llama_index.core.schema import BaseNode, NodeWithScore, QueryBundle
 from llama_index.core.vector_stores import FilterOperator, MetadataFilter, MetadataFilters
 from llama_index.core.vector_stores.utils import metadata_dict_to_node
 from llama_index.retrievers.bm25 import BM25Retriever
@@ -256,6 +256,34 @@ def open_store(settings: Settings) -> Store:
             store.checked = time.monotonic()
         _CACHE[key] = store
         return store
+
+
+_PARAGRAPHS: dict[tuple[Any, ...], tuple[str, list[BaseNode]]] = {}
+
+
+def index_stamp(settings: Settings, store: Store) -> str:
+    """What changes whenever the index does: its generation file (embedded Chroma, as
+    `open_store` read it) or the generation the last ingest left on a Chroma server
+    ("" when unknown)."""
+    if settings.chroma_host:
+        return str((store.read_state() or {}).get("generation", ""))
+    return store.generation
+
+
+def stored_paragraphs(settings: Settings) -> tuple[str, list[BaseNode]]:
+    """Every stored paragraph and the index stamp it was read at; read once per stamp
+    (an unknown stamp: read every time). The quotes and the timeline both start here."""
+    store = open_store(settings)
+    stamp = index_stamp(settings, store)
+    key = _key(settings)
+    with _CACHE_LOCK:
+        cached = _PARAGRAPHS.get(key)
+    if stamp and cached is not None and cached[0] == stamp:
+        return cached
+    read = (stamp, store.nodes())
+    with _CACHE_LOCK:
+        _PARAGRAPHS[key] = read
+    return read
 
 
 def reopen_store(settings: Settings) -> Store:

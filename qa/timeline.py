@@ -17,10 +17,9 @@ from .answer import Citation, citation_from_hit, split_sentences
 from .dates import PRECISIONS, Mention, When, find_dates, parse_iso
 from .embedding import get_embedder
 from .errors import QuestionError
-from .retrieve import open_store
+from .retrieve import stored_paragraphs
 from .scope import Resolved, Scope, resolve, scoped_retriever
 from .settings import MAX_QUESTION_CHARS, Settings
-from .store import generation
 
 # A topic keeps the paragraphs the answerer's retriever ranks for it (TOPIC_K of them, far
 # more than a question's) that are about it: a cosine to the topic of TOPIC_FLOOR, or of
@@ -143,25 +142,19 @@ _LOCK = threading.Lock()
 
 
 def _paragraphs(settings: Settings) -> list[_Read]:
-    """Every stored paragraph, read; kept while the index's generation stays the same
-    (an ingest changes it). A Chroma server has no generation file: read every time."""
-    store = open_store(settings)
-    gen = "" if settings.chroma_host else generation(settings)
-    key = (str(settings.index_dir.resolve()), settings.embed_model, gen)
+    """Every stored paragraph, read; kept while the index stays the same (an ingest
+    changes its stamp)."""
+    stamp, nodes = stored_paragraphs(settings)
+    key = (str(settings.index_dir.resolve()), settings.embed_model, stamp)
     with _LOCK:
-        if gen and key in _CACHE:
+        if stamp and key in _CACHE:
             return _CACHE[key]
-    read = sorted((_read(n) for n in store.nodes()), key=lambda r: r.key)
-    if gen:
+    read = sorted((_read(n) for n in nodes), key=lambda r: r.key)
+    if stamp:
         with _LOCK:
             _CACHE.clear()
             _CACHE[key] = read
     return read
-
-
-def forget_timelines() -> None:
-    with _LOCK:
-        _CACHE.clear()
 
 
 # --- scope -----------------------------------------------------------------------------

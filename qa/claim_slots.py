@@ -13,6 +13,7 @@ from difflib import SequenceMatcher
 
 from . import grounding
 from .answer import terms
+from .dates import MONTHS, WEEKDAYS
 from .extractive import Pick
 from .qtype import Span, typed_spans
 
@@ -65,10 +66,6 @@ DATE_WORD = re.compile(
     r"^(?:Monday|Tuesday|Wednesday|Thursday|Friday|Saturday|Sunday|January|February|March|"
     r"April|May|June|July|August|September|October|November|December)\b"
 )
-_MONTHS = (
-    "january february march april may june july august september october november december"
-).split()
-_WEEKDAYS = "monday tuesday wednesday thursday friday saturday sunday".split()
 
 
 @dataclass
@@ -113,7 +110,7 @@ def _date_parts(text: str) -> dict[str, str]:
     year = re.search(r"\b(1\d{3}|20\d{2})s?\b", low)
     if year:
         parts["year"] = year.group(0)
-    for name, words in (("month", _MONTHS), ("weekday", _WEEKDAYS)):
+    for name, words in (("month", MONTHS), ("weekday", WEEKDAYS)):
         for w in words:
             if re.search(rf"\b{w[:3]}", low):
                 parts[name] = w

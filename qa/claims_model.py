@@ -141,10 +141,7 @@ def judge(r: Reader, offline: Verdict, llm: LLM) -> Verdict:
         return out
     result = Verdict(r.claim, verdict, text, checker=settings.llm_model, slots=offline.slots)
     if mapper.invalid:
-        result.notes.append(
-            "The model cited passage numbers that do not exist "
-            f"({', '.join(map(str, sorted(set(mapper.invalid))))}); they were removed."
-        )
+        result.notes.append(mapper.invalid_note())
     best = _best_sentences(r.claim if verdict == SUPPORTED else text, cited, r) if cited else {}
     citations: list[Citation] = []
     for n, hit in enumerate(cited, start=1):

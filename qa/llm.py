@@ -170,6 +170,15 @@ class CitationMapper:
     invalid: list[int] = field(default_factory=list)
     _pending: str = ""
 
+    def invalid_note(self) -> str:
+        """The note that passage numbers pointing at no passage were dropped ("": none)."""
+        if not self.invalid:
+            return ""
+        return (
+            "The model cited passage numbers that do not exist "
+            f"({', '.join(map(str, sorted(set(self.invalid))))}); they were removed."
+        )
+
     def _replace(self, m: re.Match[str]) -> str:
         numbers = [int(n) for n in re.findall(r"\d+", m.group("group"))]
         out: list[str] = []

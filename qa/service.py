@@ -311,10 +311,7 @@ def _generated(ctx: _Context, llm: LLM, settings: Settings, stream: bool) -> Ite
             answer = Answer(text=text, abstained=False, citations=citations)
             _check_grounding(answer, hits, ctx)
             if mapper.invalid:
-                answer.notes.append(
-                    "The model cited passage numbers that do not exist "
-                    f"({', '.join(map(str, sorted(set(mapper.invalid))))}); they were removed."
-                )
+                answer.notes.append(mapper.invalid_note())
         elif llm_mod.says_not_answered(text) or not text:
             answer = Answer(
                 text=text or ABSTAIN_TEXT, abstained=True, related=related_citations(ctx.hits)

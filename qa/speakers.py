@@ -164,11 +164,10 @@ def kind_of(subject: str) -> Said | None:
     lead = 0  # "harbour engineer Tomas Brandt": a description, then a name
     while lead < min(3, len(tokens) - 1) and re.fullmatch(r"[a-z][\w-]*", tokens[lead]):
         lead += 1
-    if lead and kind_of(" ".join(tokens[lead:])) is not None:
-        inner = kind_of(" ".join(tokens[lead:]))
-        if inner is not None and inner.kind == "name":
-            title = " ".join([*tokens[:lead], inner.title]).strip()
-            return Said(subject, "name", inner.name, title)
+    inner = kind_of(" ".join(tokens[lead:])) if lead else None
+    if inner is not None and inner.kind == "name":
+        title = " ".join([*tokens[:lead], inner.title]).strip()
+        return Said(subject, "name", inner.name, title)
     if not all(_capitalised(t) for t in tokens):
         return None
     title, name = split_title(subject)

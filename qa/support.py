@@ -62,10 +62,6 @@ class Candidate:
     features: dict[str, float] = field(default_factory=dict)
     score: float = 0.0
 
-    @property
-    def key(self) -> tuple[str, int]:
-        return (self.hit.node.node_id, self.index)
-
 
 def _bigrams(seq: list[str]) -> set[tuple[str, str]]:
     return set(zip(seq, seq[1:], strict=False))

@@ -371,13 +371,12 @@ def draw_squad_curve(squad: dict[str, Any], path: Path) -> None:
     import matplotlib.pyplot as plt
 
     fig, ax = plt.subplots(figsize=(7, 5), dpi=100)
-    colors = {"ours": "#1b7837", "handset": "#d9a400"}
     for config, points in squad.get("curves", {}).items():
         xs = [p.get("near_miss", 0.0) for p in points]
         ys = [p.get("answerable", 0.0) for p in points]
-        ax.plot(xs, ys, "-", color=colors.get(config), label=SQUAD_LABELS.get(config, config))
+        ax.plot(xs, ys, "-", color=COLORS.get(config), label=SQUAD_LABELS.get(config, config))
         m = squad["configs"][config]["metrics"]
-        ax.plot([m["near_miss_abstention"]], [m["accuracy"]], "o", color=colors.get(config))
+        ax.plot([m["near_miss_abstention"]], [m["accuracy"]], "o", color=COLORS.get(config))
     for i, (label, acc, nm) in enumerate(NEWS_POINTS):
         ax.plot([nm], [acc], "x", color="#555555")
         offset = (4, 3) if i % 2 == 0 else (4, -9)  # the points come in close pairs

@@ -14,7 +14,7 @@ from typing import Any
 import numpy as np
 
 from ..settings import Settings
-from . import squad
+from . import SCORERS, squad
 
 REPORT_SAMPLE = {squad.ANSWERABLE: 1000, squad.NEAR_MISS: 400, squad.OUT_OF_CORPUS: 400}
 # The measurements on a news set (kept outside the repo), for the chart:
@@ -176,7 +176,7 @@ def run(
             # Each answerer starts with no sentence vectors cached, so neither inherits
             # the other's (latencies are comparable).
             forget_sentence_vectors()
-            scorer = "learned" if config == "ours" else config
+            scorer = SCORERS.get(config, "learned")
             rows = [_our_case(c, settings.with_(scorer=scorer, llm="extractive")) for c in chosen]
             result["curves"][config] = curve(settings, chosen, scorer)
         result["configs"][config] = {"metrics": metrics(rows), "cases": rows}

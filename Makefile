@@ -16,8 +16,8 @@ $(STAMP): requirements.lock pyproject.toml
 	$(BIN)/python -m pip install --quiet --disable-pip-version-check torch==2.13.0
 	$(BIN)/python -m pip install --quiet --disable-pip-version-check -r requirements.lock
 	$(BIN)/python -m pip install --quiet --disable-pip-version-check --no-deps --no-build-isolation -e .
-	# The fast embedder: export the bundled weights to int8 ONNX once, offline (qa/embedding.py).
-	$(BIN)/python -c 'from qa.embedding import main; raise SystemExit(main(["prepare"]))'
+	# The fast embedder: export the bundled weights to int8 ONNX once, offline (qa/store/embedding.py).
+	$(BIN)/python -c 'from qa.store.embedding import main; raise SystemExit(main(["prepare"]))'
 	touch $(STAMP)
 
 install: $(STAMP)
@@ -71,9 +71,9 @@ bench-answerer: install
 	$(BIN)/python bench/answerer_speed.py
 
 # The answerer's support scorer and span picker, refitted offline on the SQuAD benchmark's
-# fit part (deterministic; about 8 minutes on 2 cores): qa/models/support.npz
+# fit part (deterministic; about 8 minutes on 2 cores): qa/answering/models/support.npz
 train-answerer: install
-	$(BIN)/python -m qa.training
+	$(BIN)/python -m qa.answering.training
 
 clean:
 	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache

@@ -16,7 +16,7 @@ import logging  # noqa: E402
 import sys  # noqa: E402
 
 from qa import QAError, Settings  # noqa: E402
-from qa.articles import MAX_FILE_BYTES  # noqa: E402
+from qa.reading.articles import MAX_FILE_BYTES  # noqa: E402
 from qa.service import warm_up  # noqa: E402
 from qa.web.page import CSS, JS, THEME, build  # noqa: E402
 

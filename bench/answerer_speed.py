@@ -21,10 +21,10 @@ from pathlib import Path
 
 from bbc_corpus import bbc_articles, headline_questions, write_corpus
 
-from qa.answer import forget_sentence_vectors
-from qa.ingest import ingest
+from qa.answering.answer import forget_sentence_vectors
 from qa.service import ask, warm_up
 from qa.settings import Settings
+from qa.store.ingest import ingest
 
 HERE = Path(__file__).resolve().parent
 CACHE = HERE / ".cache" / "answerer"

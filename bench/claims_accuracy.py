@@ -18,7 +18,8 @@ import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 
-from qa.claims import Verdict, check
+from qa.desk.claims import check
+from qa.desk.verdict import Verdict
 from qa.settings import Settings
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -89,7 +90,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--verbose", action="store_true")
     args = parser.parse_args()
-    from qa.ingest import ingest
+    from qa.store.ingest import ingest
 
     with tempfile.TemporaryDirectory() as tmp:
         seeds = Path(tmp) / "seeds"

@@ -28,8 +28,8 @@ from typing import Any
 
 import numpy as np
 
-from qa.articles import split_blocks
 from qa.evaluation.bbc import bbc_files
+from qa.reading.articles import split_blocks
 
 ROOT = Path(__file__).resolve().parent.parent
 BENCH_DIR = ROOT / "bench"

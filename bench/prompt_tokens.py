@@ -12,7 +12,7 @@ import json
 import statistics
 from pathlib import Path
 
-from qa.llm import build_prompt
+from qa.answering.llm import build_prompt
 from qa.service import _context
 from qa.settings import Settings
 

@@ -68,7 +68,7 @@ def child_env(index_dir: Path) -> dict[str, str]:
 
 
 def embedder_info(settings: Any) -> dict[str, Any]:
-    from qa.embedding import get_embedder
+    from qa.store.embedding import get_embedder
 
     embedder = get_embedder(settings.embed_model)
     return {
@@ -94,8 +94,8 @@ def embed_texts(folder: Path) -> list[str]:
     """Exactly the texts our ingest embeds for a folder (heading + paragraph)."""
     from llama_index.core.schema import MetadataMode
 
-    from qa.articles import find_articles, read_article
-    from qa.ingest import make_node
+    from qa.reading.articles import find_articles, read_article
+    from qa.store.ingest import make_node
 
     files, _ = find_articles([folder])
     texts: list[str] = []
@@ -111,8 +111,8 @@ def embed_texts(folder: Path) -> list[str]:
 def time_floor(texts: list[str], model: str) -> float:
     """The same texts in the order ingest embeds them (longest first, so that a batch
     holds similar lengths), in chunks of ingest's size, and nothing else."""
-    from qa.embedding import get_embedder
-    from qa.ingest import EMBED_CHUNK
+    from qa.store.embedding import get_embedder
+    from qa.store.ingest import EMBED_CHUNK
 
     embedder = get_embedder(model)
     texts = sorted(texts, key=lambda text: -len(text))
@@ -130,8 +130,8 @@ def timed(fn: Any) -> tuple[float, float]:
 
 
 def time_ours(folder: Path, settings: Any) -> dict[str, Any]:
-    from qa.ingest import ingest
-    from qa.retrieve import forget_stores
+    from qa.store.ingest import ingest
+    from qa.store.opened import forget_stores
 
     report = ingest([folder], settings, quiet=True, warn=lambda _m: None)
     forget_stores()
@@ -183,8 +183,8 @@ def time_stock(folder: Path, stock_dir: Path, model: str) -> int:
     from llama_index.core import SimpleDirectoryReader, StorageContext, VectorStoreIndex
     from llama_index.vector_stores.chroma import ChromaVectorStore
 
-    from qa.embedding import get_embedder
-    from qa.store import forget_client
+    from qa.store.embedding import get_embedder
+    from qa.store.index import forget_client
 
     embedder = get_embedder(model)
     LISettings.embed_model = embedder
@@ -204,8 +204,8 @@ def time_stock(folder: Path, stock_dir: Path, model: str) -> int:
 
 def change_one(folder: Path, settings: Any) -> dict[str, float]:
     """Ingest after one article gained a paragraph, then after it lost it again."""
-    from qa.ingest import ingest
-    from qa.retrieve import forget_stores
+    from qa.store.ingest import ingest
+    from qa.store.opened import forget_stores
 
     victim = sorted(p for p in folder.glob("*.txt"))[0]
     original = victim.read_bytes()
@@ -238,12 +238,12 @@ def build_large(
     import numpy as np
     from llama_index.core.schema import MetadataMode
 
-    from qa.articles import read_article
-    from qa.embedding import get_embedder
-    from qa.ingest import make_node
-    from qa.retrieve import forget_stores
+    from qa.reading.articles import read_article
     from qa.settings import Settings
-    from qa.store import READ_PAGE, Store, bump_generation, write_lock
+    from qa.store.embedding import get_embedder
+    from qa.store.index import READ_PAGE, Store, bump_generation, write_lock
+    from qa.store.ingest import make_node
+    from qa.store.opened import forget_stores
 
     copies_root = CACHE / "corpus" / f"{base_folder.name}-x{copies}"
     folders = [base_folder]
@@ -345,9 +345,9 @@ def probe_queries(spec: dict[str, Any]) -> dict[str, Any]:
     from llama_index.core import VectorStoreIndex
     from llama_index.vector_stores.chroma import ChromaVectorStore
 
-    from qa.embedding import get_embedder
     from qa.service import ask, retrieve, warm_up
     from qa.settings import Settings
+    from qa.store.embedding import get_embedder
 
     settings = Settings.from_env()
     warm_up(settings)
@@ -453,8 +453,8 @@ def run(size: str, with_load: bool) -> dict[str, Any]:
     ours_dir, stock_dir = work / "index", work / "stock"
     settings = Settings.from_env(child_env(ours_dir))
 
-    from qa.embedding import get_embedder
-    from qa.store import forget_client
+    from qa.store.embedding import get_embedder
+    from qa.store.index import forget_client
 
     model = settings.embed_model
     reps = 2 if size == "small" else 1
@@ -537,14 +537,14 @@ def run(size: str, with_load: bool) -> dict[str, Any]:
 
     large_dir, folders, build = build_large(articles, copies, ours_dir, base_folder, key)
     large_settings = Settings.from_env(child_env(large_dir))
-    from qa.store import Store
+    from qa.store.index import Store
 
     large_count = Store(large_settings).count()
-    from qa.retrieve import forget_stores
+    from qa.store.opened import forget_stores
 
     forget_stores()
     log(f"large level: {large_count} paragraphs; re-ingest unchanged and one change")
-    from qa.ingest import ingest
+    from qa.store.ingest import ingest
 
     t = time.perf_counter()
     large_report = ingest(folders, large_settings, quiet=True, warn=lambda _m: None)

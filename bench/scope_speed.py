@@ -1,6 +1,6 @@
 """What a scope costs and buys per question: `ask()` over BBC articles, unscoped and
 scoped to the one article whose headline is the question, interleaved question by
-question (each going first in turn), after a warm-up; plus `qa.scope.resolve` alone (it
+question (each going first in turn), after a warm-up; plus `qa.search.scope.resolve` alone (it
 reads every paragraph's metadata). The questions are headlines: this measures time.
 
     .venv/bin/python bench/scope_speed.py [--articles N] [--questions N]
@@ -20,10 +20,10 @@ from pathlib import Path
 
 from bbc_corpus import bbc_articles, headline_questions, write_corpus
 
-from qa.ingest import ingest
-from qa.scope import Scope, resolve
+from qa.search.scope import Scope, resolve
 from qa.service import ask, warm_up
 from qa.settings import Settings
+from qa.store.ingest import ingest
 
 HERE = Path(__file__).resolve().parent
 

@@ -19,10 +19,10 @@ import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 
+from qa.desk.timeline import Timeline, timeline
 from qa.evaluation.bbc import bbc_data_dir
-from qa.ingest import ingest
 from qa.settings import Settings
-from qa.timeline import Timeline, timeline
+from qa.store.ingest import ingest
 
 
 @dataclass(frozen=True)

@@ -1,4 +1,4 @@
-"""Choose the hand-set scorer's abstention threshold on the question set (qa.handset,
+"""Choose the hand-set scorer's abstention threshold on the question set (qa.answering.handset,
 the baseline that `QA_SCORER=handset` selects; the learned scorer's threshold is chosen
 by `make train-answerer` instead).
 
@@ -14,12 +14,11 @@ from __future__ import annotations
 import sys
 from pathlib import Path
 
-from qa.answer import sub_questions
+from qa.answering.answer import idf_for, sub_questions
+from qa.answering.followup import condense
+from qa.answering.handset import ABSTAIN_BELOW, score_sentences
 from qa.evaluation.cases import keywords_match, load_cases
-from qa.followup import condense
-from qa.handset import ABSTAIN_BELOW, score_sentences
-from qa.retrieve import hybrid_retriever
-from qa.service import idf_for
+from qa.search.retrieve import hybrid_retriever
 from qa.settings import Settings
 
 

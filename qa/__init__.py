@@ -1,13 +1,14 @@
 """Question answering over news articles, with every claim cited to a paragraph."""
 
-from .answer import Answer, Citation
-from .claims import Verdict, check
+from .answering.answer import Answer, Citation
+from .desk.claims import check
+from .desk.said import quotes
+from .desk.timeline import Timeline, timeline
+from .desk.verdict import Verdict
 from .errors import QAError
-from .ingest import IngestReport, ingest
-from .said import quotes
 from .service import ask, retrieve
 from .settings import Settings
-from .timeline import Timeline, timeline
+from .store.ingest import IngestReport, ingest
 
 __all__ = [
     "Answer",

@@ -11,17 +11,17 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from .errors import QAError
+from .reading.sources import origin, position
 from .settings import ANSWERERS, Settings
-from .sources import origin, position
 
 if TYPE_CHECKING:
-    from .ingest import IngestReport
+    from .store.ingest import IngestReport
 
 USER_ERROR = 2
 
 
 def _print_answer(answer: object, text: bool = True) -> None:
-    from .answer import Answer
+    from .answering.answer import Answer
 
     assert isinstance(answer, Answer)
     if text:
@@ -43,8 +43,8 @@ def _print_answer(answer: object, text: bool = True) -> None:
 
 
 def cmd_ingest(args: argparse.Namespace, settings: Settings) -> int:
-    from .fetch import is_link
-    from .ingest import IngestReport, ingest
+    from .reading.fetch import is_link
+    from .store.ingest import IngestReport, ingest
 
     def warn(msg: str) -> None:
         print(f"warning: {msg}", file=sys.stderr)
@@ -79,8 +79,8 @@ def _ingest_links(links: list[str], settings: Settings) -> IngestReport:
     """Fetch each link into the articles folder and ingest it (the user's own machine:
     local and private addresses are allowed). The first link that fails stops the
     command with its one-line reason; what was added before it stays."""
-    from .ingest import IngestReport
-    from .library import add_url
+    from .store.ingest import IngestReport
+    from .store.library import add_url
 
     report = IngestReport()
     for link in links:
@@ -96,7 +96,7 @@ def _ingest_links(links: list[str], settings: Settings) -> IngestReport:
 
 
 def cmd_ask(args: argparse.Namespace, settings: Settings) -> int:
-    from .answer import Answer
+    from .answering.answer import Answer
     from .service import ask, ask_stream
 
     if args.llm:
@@ -130,8 +130,8 @@ def cmd_ask(args: argparse.Namespace, settings: Settings) -> int:
 
 
 def cmd_quotes(args: argparse.Namespace, settings: Settings) -> int:
-    from .quotebook import book
-    from .said import quotes
+    from .desk.quotebook import book
+    from .desk.said import quotes
 
     items = quotes(args.speaker, settings, about=args.about, sources=args.source,
                    since=args.since, until=args.until, site=args.site)  # fmt: skip
@@ -160,7 +160,7 @@ def cmd_quotes(args: argparse.Namespace, settings: Settings) -> int:
 
 
 def cmd_check(args: argparse.Namespace, settings: Settings) -> int:
-    from .claims import check
+    from .desk.claims import check
 
     if args.llm:
         settings = settings.with_(llm=args.llm)
@@ -197,7 +197,7 @@ def cmd_eval(args: argparse.Namespace, settings: Settings) -> int:
 
 
 def cmd_timeline(args: argparse.Namespace, settings: Settings) -> int:
-    from .timeline import timeline
+    from .desk.timeline import timeline
 
     result = timeline(args.topic, settings, sources=args.source, since=args.since,
                       until=args.until, site=args.site)  # fmt: skip

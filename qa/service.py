@@ -11,59 +11,29 @@ import numpy as np
 from llama_index.core.llms import LLM
 from llama_index.core.schema import NodeWithScore
 
-from . import grounding
-from . import llm as llm_mod
-from .answer import ABSTAIN_TEXT, Answer, Citation, Idf, citation_from_hit
-from .byline import byline_answer
-from .embedding import get_embedder
-from .errors import QAError, QuestionError
-from .extractive import Asked, Pick, evidence
-from .followup import Message, condense
-from .recency import asks_latest, plain, published
-from .retrieve import HybridRetriever, hybrid_retriever
-from .said import quote_answer
-from .scope import Resolved, Scope, for_question, resolve
-from .settings import MAX_QUESTION_CHARS, Settings
-from .store import Store
-
-RELATED = 3
-
-
-def check_question(question: object, noun: str = "question") -> str:
-    """The question (or claim: `noun`) with its spaces tidied; empty or too long is an
-    error the user can act on."""
-    if not isinstance(question, str) or not question.strip():
-        raise QuestionError(f"The {noun} is empty: type a {noun} about the articles.")
-    question = " ".join(question.split())
-    if len(question) > MAX_QUESTION_CHARS:
-        raise QuestionError(
-            f"The {noun} is {len(question):,} characters long; the limit is "
-            f"{MAX_QUESTION_CHARS:,}. {'Ask' if noun == 'question' else 'Write'} something shorter."
-        )
-    return question
-
-
-_IDF: dict[int, tuple[object, Idf]] = {}
-
-
-def idf_for(store: Store) -> Idf:
-    """Document frequencies straight from the BM25 index (same stemmer, same corpus)."""
-    lexical = store.lexical()
-    if lexical is None:
-        return Idf({}, 1)
-    cached = _IDF.get(id(store))
-    if cached and cached[0] is lexical:
-        return cached[1]
-    bm25 = lexical.bm25
-    indptr = np.asarray(bm25.scores["indptr"])
-    doc_freq = {
-        token: int(indptr[i + 1] - indptr[i])
-        for token, i in bm25.vocab_dict.items()
-        if i + 1 < len(indptr)
-    }
-    idf = Idf(doc_freq, int(bm25.scores["num_docs"]))
-    _IDF[id(store)] = (lexical, idf)
-    return idf
+from .answering import grounding
+from .answering import llm as llm_mod
+from .answering.answer import (
+    ABSTAIN_TEXT,
+    Answer,
+    Citation,
+    Numbering,
+    at_cosine,
+    check_question,
+    idf_for,
+    related_citations,
+)
+from .answering.byline import byline_answer
+from .answering.extractive import Asked, Pick, evidence
+from .answering.followup import Message, condense
+from .answering.llm import llm_for
+from .desk.said import quote_answer
+from .errors import QAError
+from .search.recency import asks_latest, plain, published
+from .search.retrieve import HybridRetriever, hybrid_retriever
+from .search.scope import Resolved, Scope, for_question, resolve
+from .settings import Settings
+from .store.embedding import get_embedder
 
 
 def retrieve(
@@ -82,34 +52,24 @@ def retrieve(
     and site restrict it as in `ask`."""
     settings = settings or Settings.from_env()
     question = check_question(question)
-    scope = Scope.of(sources, since, until, site)
-    paths = resolve(scope, settings).paths if scope else None
+    resolved = resolve(Scope.of(sources, since, until, site), settings)
+    paths = resolved.paths if resolved else None
     retriever = hybrid_retriever(settings, k=k, mode=mode or settings.retrieval, paths=paths)
     q_vec = retriever.embedder.embed_queries([question])[0]
     hits = retriever.retrieve_vec(question, q_vec)
-    return [_at_cosine(h, n) for n, h in enumerate(hits, start=1)]
-
-
-def _at_cosine(hit: NodeWithScore, n: int) -> Citation:
-    """A retrieved paragraph as citation n, scored by its cosine to the question."""
-    return citation_from_hit(hit, n, float(hit.node.metadata.get("dense_score", 0.0)))
+    return [at_cosine(h, n) for n, h in enumerate(hits, start=1)]
 
 
 def _cite(picks: list[Pick]) -> tuple[str, list[Citation]]:
     """Answer text: for each quoted sentence, its short answer first when it has one
     (`$6,000,000 [1]. "MIAMI.- The amount ... is $6,000,000." [1]`), else the sentence
     with its [n]. Numbers by first use, one per paragraph."""
-    citations: list[Citation] = []
-    numbers: dict[str, int] = {}
+    numbering = Numbering()
     parts: list[str] = []
     for p in picks:
-        key = p.hit.node.node_id
-        if key not in numbers:
-            numbers[key] = len(citations) + 1
-            citations.append(citation_from_hit(p.hit, numbers[key], p.score, p.sentence))
-        n = numbers[key]
+        n = numbering.cite(p.hit, p.score, p.sentence).n
         parts.append(f'{p.short} [{n}]. "{p.sentence}" [{n}]' if p.short else f"{p.sentence} [{n}]")
-    return " ".join(parts), citations
+    return " ".join(parts), numbering.citations
 
 
 @dataclass
@@ -165,10 +125,6 @@ def _context(
         question, standalone, searched, asks_latest(standalone), retriever, q_vec, hits, t0,
         timings, notes, resolved,
     )  # fmt: skip
-
-
-def related_citations(hits: Sequence[NodeWithScore]) -> list[Citation]:
-    return [_at_cosine(h, n) for n, h in enumerate(hits[:RELATED], start=1)]
 
 
 def _finish(answer: Answer, ctx: _Context) -> Answer:
@@ -244,26 +200,6 @@ def _check_grounding(answer: Answer, hits: list[NodeWithScore], ctx: _Context) -
     ctx.timings["check"] = (time.perf_counter() - t) * 1000
 
 
-def llm_for(settings: Settings) -> LLM | None:
-    if settings.llm != "openai":
-        return None
-    key = (
-        settings.llm_model,
-        settings.openai_base_url,
-        settings.openai_api_key,
-        settings.llm_timeout,
-        settings.llm_max_tokens,
-        settings.llm_context_window,
-    )
-    cached = _LLMS.get(key)
-    if cached is None:
-        cached = _LLMS[key] = llm_mod.build_llm(settings)
-    return cached
-
-
-_LLMS: dict[tuple[object, ...], LLM] = {}
-
-
 def _words(text: str) -> Iterator[str]:
     yield from re.findall(r"\S+\s*", text)
 
@@ -307,7 +243,7 @@ def _generated(ctx: _Context, llm: LLM, settings: Settings, stream: bool) -> Ite
         text = ("".join(streamed) + "".join(held)).strip()
         if mapper.order:
             hits = [prompt.hits[n - 1] for n in mapper.order]
-            citations = [_at_cosine(h, i) for i, h in enumerate(hits, start=1)]
+            citations = [at_cosine(h, i) for i, h in enumerate(hits, start=1)]
             answer = Answer(text=text, abstained=False, citations=citations)
             _check_grounding(answer, hits, ctx)
             if mapper.invalid:

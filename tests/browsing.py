@@ -17,8 +17,8 @@ import pytest
 from conftest import ROOT, make_settings
 from playwright.sync_api import Browser, Page, expect, sync_playwright
 
-from qa.ingest import ingest
-from qa.retrieve import forget_stores
+from qa.store.ingest import ingest
+from qa.store.opened import forget_stores
 
 sys.path.insert(0, str(ROOT / "bench"))  # bench/ holds scripts, not a package
 from load import App, start_app, stop_app  # noqa: E402

@@ -18,10 +18,10 @@ from typing import Any  # noqa: E402
 
 import pytest  # noqa: E402
 
-from qa.embedding import BundledEmbedding  # noqa: E402
-from qa.ingest import ingest  # noqa: E402
-from qa.retrieve import forget_stores  # noqa: E402
 from qa.settings import Settings  # noqa: E402
+from qa.store.embedding import BundledEmbedding  # noqa: E402
+from qa.store.ingest import ingest  # noqa: E402
+from qa.store.opened import forget_stores  # noqa: E402
 
 ROOT = Path(__file__).resolve().parents[1]
 SEEDS = ROOT / "seeds"
@@ -56,7 +56,7 @@ FOREIGN_ENV = (
 
 def reader_blocks(text: str) -> list[str]:
     """Paragraphs as a person counts them: runs of non-blank lines, independently of
-    qa.articles (a line of only whitespace is blank)."""
+    qa.reading.articles (a line of only whitespace is blank)."""
     blocks: list[list[str]] = []
     current: list[str] = []
     for line in text.replace("\r\n", "\n").split("\n"):

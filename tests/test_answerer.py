@@ -12,12 +12,12 @@ import pytest
 from conftest import SEED_000, SEEDS, make_settings, reader_blocks, seed_paragraph
 
 from qa import ask
-from qa.answer import ABSTAIN_TEXT
-from qa.ingest import ingest
-from qa.qtype import question_type, typed_spans
+from qa.answering.answer import ABSTAIN_TEXT
+from qa.answering.qtype import question_type, typed_spans
+from qa.answering.spans import span_matches
+from qa.answering.support import FEATURES, MODEL_PATH, Forest
 from qa.settings import Settings
-from qa.spans import span_matches
-from qa.support import FEATURES, MODEL_PATH, Forest
+from qa.store.ingest import ingest
 
 AMOUNT_QUESTION = "How much money did the US give Panama for the deportation pilot?"
 COMPANY_QUESTION = "Who accompanied Jacobstein at the virtual press conference?"
@@ -113,7 +113,7 @@ def test_training_on_a_slice_reproduces_the_committed_decisions(tmp_path: Path) 
     and records what the slice's model decides (which sentence to quote, or abstain).
     Rerunning it here gives the same decisions; the committed model, fitted on the whole
     fit part, mostly agrees with them; and fitting is deterministic."""
-    from qa import training
+    from qa.answering import training
 
     rows, model = training.slice_run(tmp_path / "cache")
     assert rows.y.sum() > 20 and len(rows.y) > 500
@@ -140,7 +140,8 @@ def test_both_scorers_answer_the_seed_question(seeded: Settings, scorer: str) ->
 def test_squad_benchmark_runs_every_answerer_and_renders(tmp_path: Path) -> None:
     """`qa eval --squad` on a small slice: every case through ours, the hand-set scorer
     and stock llama-index; metrics in range; the report section and the curve drawn."""
-    from qa.evaluation import squad, squad_run
+    from qa.answering import squad
+    from qa.evaluation import squad_run
     from qa.evaluation.report import draw_squad_curve, squad_lines
 
     sample = {squad.ANSWERABLE: 12, squad.NEAR_MISS: 5, squad.OUT_OF_CORPUS: 5}

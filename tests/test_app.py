@@ -28,10 +28,10 @@ from playwright.sync_api import Browser, Locator, Page, expect
 from test_links import FERRY_PAGE
 from test_links import QUESTION as LINK_QUESTION
 
-from qa.fetch import saved_name
-from qa.ingest import ingest
-from qa.retrieve import forget_stores
+from qa.reading.fetch import saved_name
 from qa.settings import MAX_QUESTION_CHARS
+from qa.store.ingest import ingest
+from qa.store.opened import forget_stores
 
 sys.path.insert(0, str(ROOT / "bench"))  # bench/ holds scripts, not a package
 from load import App, start_app, stop_app  # noqa: E402

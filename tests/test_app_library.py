@@ -1,4 +1,4 @@
-"""The Articles tab's library (qa.library) on a real index: uploads are checked, copied into
+"""The Articles tab's library (qa.store.library) on a real index: uploads are checked, copied into
 the articles folder and answerable at once; a refused file changes nothing; deleting
 removes an article's paragraphs and its file from the articles folder."""
 
@@ -9,14 +9,14 @@ from pathlib import Path
 import pytest
 from conftest import make_settings
 
-import qa.articles
-import qa.library
+import qa.reading.articles
+import qa.store.library
 from qa import ask
 from qa.errors import QAError
-from qa.ingest import ingest
-from qa.library import add_files, check_upload, delete_article, index_summary, list_articles
 from qa.settings import Settings
-from qa.store import Store
+from qa.store.index import Store
+from qa.store.ingest import ingest
+from qa.store.library import add_files, check_upload, delete_article, index_summary, list_articles
 
 HARBOUR = """Harbour reopens after storm repairs
 
@@ -128,7 +128,7 @@ def test_bad_uploads_are_refused_and_change_nothing(
 
 
 def test_size_limit(library: Settings, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(qa.articles, "MAX_FILE_BYTES", 100)  # the one limit, for both paths
+    monkeypatch.setattr(qa.reading.articles, "MAX_FILE_BYTES", 100)  # the one limit, for both paths
     big = upload(tmp_path, "big.txt", "Big\n\n" + "word " * 100)
     with pytest.raises(ValueError, match="over the 0 MB limit|MB limit"):
         check_upload(big, "big.txt")
@@ -154,7 +154,7 @@ def test_failed_ingest_puts_the_folder_back(
     def broken(*args: object, **kwargs: object) -> None:
         raise QAError("the index is broken")
 
-    monkeypatch.setattr(qa.library, "ingest", broken)
+    monkeypatch.setattr(qa.store.library, "ingest", broken)
     before = {p.name: p.read_bytes() for p in library.seeds_dir.iterdir()}
     files = [
         upload(tmp_path, "ferry.md", FERRY_MD),

@@ -11,7 +11,7 @@ from conftest import ROOT
 sys.path.insert(0, str(ROOT))  # app.py is a script at the top of the checkout
 
 from app import parse_auth  # noqa: E402
-from qa.answer import Answer, Citation  # noqa: E402
+from qa.answering.answer import Answer, Citation  # noqa: E402
 from qa.errors import QAError  # noqa: E402
 from qa.web.render import answer_html, render, shown_question  # noqa: E402
 

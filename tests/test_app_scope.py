@@ -16,8 +16,8 @@ from load import App, start_app, stop_app  # bench/, on sys.path once test_app i
 from playwright.sync_api import Page, expect
 from test_app import SEED_QUESTION, ask
 
-from qa.ingest import ingest
-from qa.retrieve import forget_stores
+from qa.store.ingest import ingest
+from qa.store.opened import forget_stores
 
 # test_app's browser and page, over this module's app.
 browser = test_app.browser

@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 from conftest import SEED_000, SEED_002, SEEDS, reader_blocks
 
-from qa.articles import (
+from qa.reading.articles import (
     BODY,
     BOILERPLATE,
     HEADING,

@@ -6,10 +6,10 @@ import pytest
 from conftest import SEED_000, SEED_002, SEEDS, seed_paragraph
 
 from qa import Answer, Citation, ask, retrieve
-from qa.answer import ABSTAIN_TEXT
-from qa.articles import read_article
+from qa.answering.answer import ABSTAIN_TEXT
+from qa.answering.followup import condense
 from qa.errors import QuestionError
-from qa.followup import condense
+from qa.reading.articles import read_article
 from qa.settings import MAX_QUESTION_CHARS, Settings
 
 EVIDENCE = {

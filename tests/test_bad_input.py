@@ -15,13 +15,14 @@ import pytest
 from conftest import ROOT, SEED_000, SEEDS, make_settings
 from test_index_safety import check_consistent, dispatch, expected
 
-from qa.answer import ABSTAIN_TEXT, Answer, split_sentences
-from qa.articles import MAX_FILE_BYTES, find_articles
+from qa.answering.answer import ABSTAIN_TEXT, Answer
 from qa.errors import IndexCorruptError, IndexMissingError, QuestionError
-from qa.ingest import ingest
-from qa.retrieve import forget_stores
+from qa.reading.articles import MAX_FILE_BYTES, find_articles
+from qa.reading.text import split_sentences
 from qa.service import ask
 from qa.settings import Settings
+from qa.store.ingest import ingest
+from qa.store.opened import forget_stores
 
 MONEY = "How much money did the US give Panama for the deportation flights?"
 

@@ -17,8 +17,8 @@ from test_cli import run_qa
 from test_llm import KEY, citing
 
 from qa import Verdict, check
-from qa.claim_slots import amounts, same, slots
-from qa.claims import ABSENT, CONTRADICTED, SUPPORTED
+from qa.desk.claim_slots import amounts, same, slots
+from qa.desk.verdict import ABSENT, CONTRADICTED, SUPPORTED
 from qa.errors import QuestionError, ScopeError
 from qa.settings import MAX_QUESTION_CHARS, Settings
 
@@ -65,7 +65,7 @@ def test_the_misread_reward_is_contradicted_by_the_grant(seeded: Settings) -> No
 
 
 def test_a_quote_given_to_the_wrong_speaker_is_contradicted(seeded: Settings) -> None:
-    """The article's sentence names Mulino, but Mayorkas said it (qa.quotebook)."""
+    """The article's sentence names Mulino, but Mayorkas said it (qa.desk.quotebook)."""
     v = check("Mulino said the agreement is part of a regional response to migration.", seeded)
 
     assert v.verdict == CONTRADICTED

@@ -12,7 +12,7 @@ from typing import Any
 import pytest
 from conftest import FOREIGN_ENV, ROOT, SEED_000, SEEDS, seed_paragraph
 
-from qa.articles import read_article
+from qa.reading.articles import read_article
 
 INGEST_KEYS = {"files", "added", "updated", "unchanged", "removed", "paragraphs", "seconds"}
 

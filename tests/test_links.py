@@ -1,4 +1,4 @@
-"""Links: `qa ingest https://...` and the Articles tab's link field (qa.library.add_url),
+"""Links: `qa ingest https://...` and the Articles tab's link field (qa.store.library.add_url),
 against a real web server on 127.0.0.1. A page is fetched into the articles folder
 under a stable name and answerable; a link that fails says why in one line and changes
 nothing; the chat page's fetcher refuses the server's own network."""
@@ -15,13 +15,13 @@ from conftest import make_settings
 from page_server import PageServer, Route, redirect
 from test_cli import run_qa
 
-import qa.fetch
+import qa.reading.fetch
 from qa import ask
-from qa.fetch import FetchError, fetch, saved_name
-from qa.ingest import ingest
-from qa.library import add_url, list_articles
+from qa.reading.fetch import FetchError, fetch, saved_name
 from qa.settings import Settings
-from qa.store import Store
+from qa.store.index import Store
+from qa.store.ingest import ingest
+from qa.store.library import add_url, list_articles
 
 FERRY_PAGE = """<!DOCTYPE html>
 <html><head>
@@ -166,18 +166,19 @@ def test_addresses_are_checked_after_redirects_and_dns(
     server: PageServer, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     # Let this test's server stand for a public one; every other address is judged as is.
-    real = qa.fetch._special
-    monkeypatch.setattr(qa.fetch, "_special", lambda ip: "" if str(ip) == "127.0.0.1" else real(ip))
+    fetch = qa.reading.fetch
+    real = fetch._special
+    monkeypatch.setattr(fetch, "_special", lambda ip: "" if str(ip) == "127.0.0.1" else real(ip))
     server.routes["/to-metadata"] = redirect("http://169.254.169.254/latest/meta-data/")
     server.routes["/to-intranet"] = redirect("http://intranet.test/wiki")
-    real_getaddrinfo = qa.fetch.socket.getaddrinfo
+    real_getaddrinfo = qa.reading.fetch.socket.getaddrinfo
 
     def getaddrinfo(host: str, *args: object, **kwargs: object) -> object:
         if host == "intranet.test":
             return [(2, 1, 6, "", ("10.1.2.3", 80))]
         return real_getaddrinfo(host, *args, **kwargs)  # type: ignore[arg-type]
 
-    monkeypatch.setattr(qa.fetch.socket, "getaddrinfo", getaddrinfo)
+    monkeypatch.setattr(qa.reading.fetch.socket, "getaddrinfo", getaddrinfo)
     limits = {"timeout": 10.0, "max_bytes": 1 << 20, "allow_private": False}
     assert b"Solveig" in fetch(server.url("/news/solar-ferry.html"), **limits).data
     with pytest.raises(FetchError, match="a link-local address"):
@@ -195,7 +196,7 @@ def test_addresses_are_checked_after_redirects_and_dns(
      ("93.184.215.14", ""), ("2606:4700::1111", "")],
 )  # fmt: skip
 def test_which_addresses_are_special(address: str, why: str) -> None:
-    assert qa.fetch._special(ipaddress.ip_address(address)) == why
+    assert qa.reading.fetch._special(ipaddress.ip_address(address)) == why
 
 
 def test_a_dns_failure_and_a_timeout_are_one_line(library: Settings) -> None:

@@ -17,8 +17,14 @@ import pytest
 from chat_server import ChatServer, Reply, Request, error
 from conftest import ROOT, SEED_000, seed_paragraph
 
-from qa.answer import ABSTAIN_TEXT, Answer
-from qa.llm import CitationMapper, build_llm, build_prompt, map_citations, says_not_answered
+from qa.answering.answer import ABSTAIN_TEXT, Answer
+from qa.answering.llm import (
+    CitationMapper,
+    build_llm,
+    build_prompt,
+    map_citations,
+    says_not_answered,
+)
 from qa.service import ask, ask_stream
 from qa.settings import Settings
 

@@ -13,10 +13,10 @@ from conftest import make_settings
 from test_cli import run_qa
 
 from qa import ask, retrieve
-from qa.articles import BODY, FRONT_MATTER, TITLE, read_article
-from qa.ingest import ingest
+from qa.reading.articles import BODY, FRONT_MATTER, TITLE, read_article
 from qa.settings import Settings
-from qa.store import Store
+from qa.store.index import Store
+from qa.store.ingest import ingest
 
 NOTE = """The city council approved a budget of 42 million dollars for new bridges on \
 Tuesday, after a two-hour debate in which three members voted against it.

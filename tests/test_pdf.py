@@ -12,8 +12,8 @@ from conftest import make_settings
 from fpdf import FPDF
 
 from qa import ask
-from qa.articles import TITLE, ArticleError, read_article
-from qa.ingest import ingest
+from qa.reading.articles import TITLE, ArticleError, read_article
+from qa.store.ingest import ingest
 
 HEADER = "Kelvik Harbour Gazette - Spring report 2024"
 

@@ -1,4 +1,4 @@
-"""Who said what (qa.quotes, qa.quotebook, qa.said): every quotation and reported
+"""Who said what (qa.quotes, qa.desk.quotebook, qa.desk.said): every quotation and reported
 statement in both seed articles, with its speaker, found and nothing else; spellings of
 one person grouped; titles; quotes over several paragraphs and other quote styles on
 small articles; the stored quotes kept in step with the index; `ask` and `qa quotes`."""
@@ -13,11 +13,12 @@ from conftest import SEED_000, SEED_002, make_settings, seed_paragraph
 
 import qa
 from qa.cli import main
-from qa.ingest import ingest
-from qa.quotebook import COLLECTION, QuoteItem, book
-from qa.quotes import extract
-from qa.retrieve import forget_stores, open_store
+from qa.desk.quotebook import QuoteItem, book
+from qa.reading.quotes import extract
 from qa.settings import Settings
+from qa.store.ingest import ingest
+from qa.store.opened import forget_stores, open_store
+from qa.store.quote_rows import COLLECTION
 
 # Every quotation (direct) and reported statement in the seeds, read by hand:
 # (article, paragraph, kind, speaker, as the article names them, how the text starts).

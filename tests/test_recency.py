@@ -1,4 +1,4 @@
-"""Questions about publication time (qa.recency): "the latest ..." quotes the most
+"""Questions about publication time (qa.search.recency): "the latest ..." quotes the most
 recently published article that answers; "after 2023" narrows the articles asked."""
 
 from __future__ import annotations
@@ -9,10 +9,10 @@ import pytest
 from conftest import SEED_000, SEED_002, make_settings
 
 from qa import Answer, ask
-from qa.ingest import ingest
-from qa.recency import asks_latest, implied_range, plain
-from qa.retrieve import forget_stores
+from qa.search.recency import asks_latest, implied_range, plain
 from qa.settings import Settings
+from qa.store.ingest import ingest
+from qa.store.opened import forget_stores
 
 RECORD = (
     "Darién crossings hit a record\n\n"

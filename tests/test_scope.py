@@ -1,4 +1,4 @@
-"""Questions scoped to chosen articles, a publication-date range or a site (qa.scope),
+"""Questions scoped to chosen articles, a publication-date range or a site (qa.search.scope),
 over real indexes: the seeds, dated copies of them, and the seeds among many look-alikes."""
 
 from __future__ import annotations
@@ -14,15 +14,15 @@ from test_cli import run_qa
 from test_server_mode import chroma_server, on_server  # noqa: F401 (a fixture)
 
 from qa import ask, retrieve
-from qa.articles import read_article
 from qa.errors import ScopeError
-from qa.ingest import ingest
-from qa.library import delete_article, list_articles
-from qa.retrieve import forget_stores
-from qa.scope import Scope, resolve, scoped_retriever
+from qa.reading.articles import read_article
+from qa.search.scope import Scope, resolve, scoped_retriever
 from qa.settings import Settings
+from qa.store.ingest import ingest
+from qa.store.library import delete_article, list_articles
+from qa.store.opened import forget_stores
 
-retrieve_mod = importlib.import_module("qa.retrieve")  # `qa.retrieve` the attribute is a function
+retrieve_mod = importlib.import_module("qa.search.retrieve")
 GRANT = "How much money did the US give Panama for the deportation pilot?"
 TITLE_002 = read_article(SEEDS / SEED_002).title
 

@@ -18,16 +18,15 @@ from pathlib import Path
 import pytest
 from conftest import ROOT, SEED_000, make_settings
 
+from qa.desk.quotebook import book
+from qa.desk.said import quotes
 from qa.errors import IndexMissingError
-from qa.ingest import ingest
-from qa.library import delete_article, list_articles
-from qa.quotebook import book
-from qa.said import quotes
 from qa.service import ask, retrieve
 from qa.settings import Settings
+from qa.store.ingest import ingest
+from qa.store.library import delete_article, list_articles
 
-# `qa.retrieve` the attribute is the function; the module is in sys.modules.
-retrieve_mod = importlib.import_module("qa.retrieve")
+opened = importlib.import_module("qa.store.opened")
 QUESTION = "How much money did the US give Panama for the deportation flights?"
 
 
@@ -98,7 +97,7 @@ def test_ingest_and_ask_through_the_server(
         encoding="utf-8",
     )
     ingest([seeds_copy], here, quiet=True)
-    monkeypatch.setattr(retrieve_mod, "SERVER_CHECK_SECONDS", 0.0)
+    monkeypatch.setattr(opened, "SERVER_CHECK_SECONDS", 0.0)
     new = ask("When did the Vardø ferry terminal reopen?", settings=there)
     assert [c.source for c in new.citations] == ["port.txt"]
     assert [h.source for h in retrieve("Vardø ferry", k=1, settings=there, mode="bm25")] == [
@@ -116,7 +115,7 @@ def test_an_article_deleted_on_one_machine_leaves_the_other(
     here = on_server(tmp_path / "machine-a", seeds_copy, chroma_server)
     there = on_server(tmp_path / "machine-b", seeds_copy, chroma_server)
     ingest([seeds_copy], here, quiet=True)
-    monkeypatch.setattr(retrieve_mod, "SERVER_CHECK_SECONDS", 0.0)
+    monkeypatch.setattr(opened, "SERVER_CHECK_SECONDS", 0.0)
     assert "port.txt" in {
         h.source for h in retrieve("Vardø ferry", k=3, settings=there, mode="bm25")
     }

@@ -1,4 +1,4 @@
-"""The timeline (qa.timeline, qa.dates, `qa timeline`) on real indexes: the seeds as they
+"""The timeline (qa.timeline, qa.reading.dates, `qa timeline`) on real indexes: the seeds as they
 are (no publication dates: nothing relative is resolved), a copy of seed 002 dated
 2024-07-02 (everything relative is), and BBC news articles whose publication dates their
 own text gives away (bench/timeline_bbc.py)."""
@@ -15,12 +15,12 @@ import pytest
 from conftest import ROOT, SEED_000, SEED_002, SEEDS, make_settings, seed_paragraph
 
 from qa.cli import main
-from qa.dates import find_dates
+from qa.desk.timeline import Event, Timeline, timeline
 from qa.errors import QuestionError, ScopeError
-from qa.ingest import ingest
-from qa.retrieve import forget_stores
+from qa.reading.dates import find_dates
 from qa.settings import Settings
-from qa.timeline import Event, Timeline, timeline
+from qa.store.ingest import ingest
+from qa.store.opened import forget_stores
 
 sys.path.insert(0, str(ROOT / "bench"))  # bench/ holds scripts, not a package
 from timeline_bbc import HELD_OUT, SAMPLE, score, write_sample  # noqa: E402

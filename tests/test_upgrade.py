@@ -15,13 +15,13 @@ from llama_index.core.schema import MetadataMode, TextNode
 from test_notes import NOTE
 
 from qa import ask
-from qa.articles import read_article, split_blocks
-from qa.boilerplate import classify
-from qa.embedding import get_embedder
-from qa.ingest import ingest, node_id
-from qa.paragraphs import BODY
+from qa.reading.articles import read_article, split_blocks
+from qa.reading.boilerplate import classify
+from qa.reading.paragraphs import BODY
 from qa.settings import Settings
-from qa.store import Store, ids_digest
+from qa.store.embedding import get_embedder
+from qa.store.index import Store, ids_digest
+from qa.store.ingest import ingest, node_id
 
 QUESTION = "How much money did the US give Panama for the deportation pilot?"
 

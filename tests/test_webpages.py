@@ -13,8 +13,8 @@ from pathlib import Path
 import pytest
 from conftest import ROOT
 
-from qa.articles import BODY, BOILERPLATE, TITLE, read_article
-from qa.webpage import decode_html
+from qa.reading.articles import BODY, BOILERPLATE, TITLE, read_article
+from qa.reading.webpage import decode_html
 
 sys.path.insert(0, str(ROOT / "bench"))  # bench/ holds scripts, not a package
 from extraction import PAGES, measure  # noqa: E402

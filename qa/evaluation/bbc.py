@@ -71,7 +71,7 @@ def prepare_bbc(folder: Path) -> dict[str, Any]:
     would find the query copied word for word (stock embeds it with the chunk). File
     names carry no topic, because stock embeds the file path. Files that are not valid
     UTF-8 are skipped, and exact duplicates are kept once (first in path order)."""
-    from ..articles import split_blocks
+    from ..reading.articles import split_blocks
 
     manifest_path = folder / "manifest.json"
     if manifest_path.exists():
@@ -104,7 +104,7 @@ def prepare_bbc(folder: Path) -> dict[str, Any]:
 def bbc_queries(manifest: dict[str, Any], folder: Path) -> list[dict[str, Any]]:
     """One query per distinct headline. Gold: every article with that headline, and the
     lead of each (its first body paragraph, which in BBC copy sums up the story)."""
-    from ..articles import read_article
+    from ..reading.articles import read_article
 
     by_headline: dict[str, dict[str, Any]] = {}
     for row in manifest["articles"]:
@@ -146,7 +146,7 @@ def _bbc_metrics(
 
 def _embedder_key(settings: Settings) -> str:
     """Model and variant: the cached indexes are rebuilt when the vectors would differ."""
-    from ..embedding import resolve_variant
+    from ..store.embedding import resolve_variant
 
     return f"{settings.embed_model}-{resolve_variant(settings.embed_model)}"
 
@@ -161,9 +161,9 @@ def run_bbc(
     ours, dense-only, BM25-only and stock. Indexes are built once into `cache`."""
     from llama_index.core.schema import QueryBundle
 
-    from ..embedding import get_embedder
-    from ..ingest import ingest
-    from ..retrieve import hybrid_retriever
+    from ..search.retrieve import hybrid_retriever
+    from ..store.embedding import get_embedder
+    from ..store.ingest import ingest
 
     say = progress or (lambda _msg: None)
     folder = cache / "bbc"
@@ -213,7 +213,7 @@ def run_bbc(
                 sizes.append(len(units[0][1]) if units else 0)
         metrics = _bbc_metrics(ranks, sizes, time.perf_counter() - t0)
         results[config] = {"label": LABELS[config], "metrics": metrics}
-    from ..retrieve import open_store
+    from ..store.opened import open_store
 
     return {
         "created": datetime.now(UTC).isoformat(timespec="seconds"),

@@ -15,7 +15,7 @@ import json
 from pathlib import Path
 from typing import Any
 
-from ..answer import Answer
+from ..answering.answer import Answer
 from ..errors import QAError
 from ..settings import Settings
 
@@ -66,7 +66,7 @@ def retrieval_cases(path: Path = DEFAULT_QUESTIONS) -> list[dict[str, Any]]:
 def retrieval_rank(case: dict[str, Any], settings: Settings, mode: str, k: int = 10) -> int | None:
     """The rank of the case's first gold paragraph in qa's retrieval alone (a follow-up
     rewritten as `ask` would without a model), or None when it is not in the top k."""
-    from ..followup import condense
+    from ..answering.followup import condense
     from ..service import retrieve
 
     gold = set(gold_paragraphs(case))

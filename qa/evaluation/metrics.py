@@ -172,6 +172,6 @@ def configured_llm(settings: Settings) -> Any | None:
     """The configured model as a llama-index LLM, or None for the extractive default."""
     if settings.llm == "extractive":
         return None
-    from ..llm import build_llm
+    from ..answering.llm import build_llm
 
     return build_llm(settings)

@@ -11,6 +11,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+from ..answering.squad import CACHE as SQUAD_CACHE
 from ..errors import QAError
 from ..settings import Settings
 from . import CONFIGS, LABELS, MODES, SCORERS, squad_run
@@ -18,7 +19,6 @@ from .bbc import run_bbc
 from .cases import gold_paragraphs, judge, load_cases
 from .metrics import CaseResult, LLMJudge, Report, case_json, configured_llm
 from .report import bbc_rows, plain_table, squad_table, table_rows, write_report
-from .squad import CACHE as SQUAD_CACHE
 from .stock import StockPipeline, indexed_files, stock_case, stock_engine
 
 
@@ -71,8 +71,8 @@ def evaluate(
     progress: Callable[[str], None] | None = None,
 ) -> dict[str, Any]:
     """Every configuration on the same cases; the JSON-ready report."""
-    from ..embedding import get_embedder
     from ..service import warm_up
+    from ..store.embedding import get_embedder
 
     llm_judge = LLMJudge(llm) if llm is not None else None
     extra: dict[str, Any] = {}

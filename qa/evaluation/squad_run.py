@@ -13,8 +13,9 @@ from typing import Any
 
 import numpy as np
 
+from ..answering import squad
 from ..settings import Settings
-from . import SCORERS, squad
+from . import SCORERS
 
 REPORT_SAMPLE = {squad.ANSWERABLE: 1000, squad.NEAR_MISS: 400, squad.OUT_OF_CORPUS: 400}
 # The issue's measurements on a news set (kept outside the repo), for the chart:
@@ -33,8 +34,8 @@ def _para(c: Any) -> tuple[str, int]:
 
 
 def _our_case(case: squad.Case, settings: Settings) -> dict[str, Any]:
+    from ..answering.spans import span_matches
     from ..service import ask
-    from ..spans import span_matches
 
     started = time.perf_counter()
     answer = ask(case.question, settings=settings)
@@ -114,9 +115,9 @@ def metrics(rows: list[dict[str, Any]]) -> dict[str, float]:
 def curve(settings: Settings, cases: list[squad.Case], scorer: str) -> list[dict[str, float]]:
     """Accuracy against near-miss and out-of-corpus abstention as the threshold moves:
     each case's best sentence, its score, and whether it holds an answer."""
-    from .. import extractive
-    from ..retrieve import hybrid_retriever
-    from ..service import idf_for
+    from ..answering import extractive
+    from ..answering.answer import idf_for
+    from ..search.retrieve import hybrid_retriever
 
     retriever = hybrid_retriever(settings)
     idf = idf_for(retriever.store)
@@ -146,9 +147,9 @@ def run(
 ) -> dict[str, Any]:
     """The held-out part (or, for a quick check, the first `articles` of a part),
     ingested (cached), its sampled cases through each config."""
-    from ..answer import forget_sentence_vectors
-    from ..embedding import get_embedder
-    from ..training import prepare
+    from ..answering.answer import forget_sentence_vectors
+    from ..answering.training import prepare
+    from ..store.embedding import get_embedder
     from .stock import StockPipeline, indexed_files, stock_engine
 
     t0 = time.perf_counter()

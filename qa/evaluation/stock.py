@@ -29,7 +29,7 @@ class StockPipeline:
     when it contains the paragraph's whole text (whitespace-normalized)."""
 
     def __init__(self, index: Any, files: Sequence[Path], embedder: Any) -> None:
-        from ..articles import read_article
+        from ..reading.articles import read_article
 
         self.index = index
         self.embedder = embedder
@@ -143,7 +143,7 @@ def stock_case(
 
 def indexed_files(settings: Settings) -> list[Path]:
     """The article files our index was built from, so stock reads exactly the same."""
-    from ..retrieve import open_store
+    from ..store.opened import open_store
 
     records = open_store(settings).records()
     paths = {str(r["metadata"]["path"]) for r in records if r["metadata"].get("path")}

@@ -9,9 +9,11 @@ from typing import Any
 
 import gradio as gr
 
-from ..articles import MAX_FILE_BYTES, SUFFIXES
 from ..errors import QAError
-from ..library import (
+from ..reading.articles import MAX_FILE_BYTES, SUFFIXES
+from ..reading.sources import shown_date
+from ..settings import Settings
+from ..store.library import (
     AddResult,
     Progress,
     add_files,
@@ -20,8 +22,6 @@ from ..library import (
     index_summary,
     list_articles,
 )
-from ..settings import Settings
-from ..sources import shown_date
 from .render import esc, render_error
 
 log = logging.getLogger("qa.app")

@@ -11,11 +11,11 @@ from typing import Any
 
 import gradio as gr
 
-from ..answer import Answer
+from ..answering.answer import Answer
 from ..errors import QAError
-from ..scope import indexed_articles
 from ..service import ask_stream
 from ..settings import Settings
+from ..store.library import list_articles
 from .render import render, render_error, render_partial, shown_question
 
 log = logging.getLogger("qa.app")
@@ -37,7 +37,7 @@ def scope_choices(settings: Settings) -> list[tuple[str, str]]:
     paragraphs, and it is read each time the tab is shown.)"""
     return [
         (" — ".join(x for x in (a.title, a.date, a.source) if x), a.path)
-        for a in sorted(indexed_articles(settings), key=lambda a: (a.title.lower(), a.source))
+        for a in sorted(list_articles(settings), key=lambda a: (a.title.lower(), a.source))
     ]
 
 
@@ -81,7 +81,7 @@ def stream_answer(
     until: str | None = None,
 ) -> Iterator[ChatUpdate]:
     """Stream one answer into the chat; `turns` keeps the plain text for follow-ups.
-    sources (article paths), since and until scope it (qa.scope); the answer says so."""
+    sources (article paths), since and until scope it (qa.search.scope); the answer says so."""
     question = message or ""
     chat = list(chat or [])
     if question.strip():

@@ -11,7 +11,8 @@ from typing import Any
 
 import gradio as gr
 
-from ..claims import CONTRADICTED, SUPPORTED, Verdict, check
+from ..desk.claims import check
+from ..desk.verdict import CONTRADICTED, SUPPORTED, Verdict
 from ..errors import QAError
 from ..settings import Settings
 from .chat_tab import refreshed_scope, scope_selector
@@ -72,7 +73,7 @@ def check_html(
     until: str | None = None,
 ) -> str:
     """The verdict's HTML, or the error's; sources (article paths), since and until scope
-    it (qa.scope), and the verdict says so."""
+    it (qa.search.scope), and the verdict says so."""
     started = time.perf_counter()
     try:
         verdict = check(claim, settings, sources=sources or None, since=since, until=until)

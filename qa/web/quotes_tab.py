@@ -9,9 +9,9 @@ from typing import Any
 
 import gradio as gr
 
+from ..desk.quotebook import QuoteItem, book
+from ..desk.said import quotes
 from ..errors import QAError
-from ..quotebook import QuoteItem, book
-from ..said import quotes
 from ..settings import Settings
 from .render import details, esc, render_error
 

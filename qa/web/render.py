@@ -6,8 +6,8 @@ from __future__ import annotations
 import html
 import re
 
-from ..answer import Answer, Citation
-from ..sources import origin, position
+from ..answering.answer import Answer, Citation
+from ..reading.sources import origin, position
 
 SHOWN_QUESTION_CHARS = 400  # a pasted wall of text is cut in the chat bubble, not in the query
 

@@ -8,10 +8,10 @@ import logging
 
 import gradio as gr
 
+from ..desk.timeline import Event, Timeline, timeline
 from ..errors import QAError
+from ..reading.sources import position
 from ..settings import Settings
-from ..sources import position
-from ..timeline import Event, Timeline, timeline
 from .render import details, esc, render_error
 
 log = logging.getLogger("qa.app")

@@ -1,0 +1,263 @@
+"""The parts of a claim that can be compared with what the articles state: its figures,
+dates and names ("slots", found with `qa.answering.qtype`'s span patterns), the question that asks
+for each ("The US gave Panama how much for deportation flights?"), and whether two spans
+state the same value ("$8 million" is $8,000,000; "Mayorkas" is "Alejandro Mayorkas";
+"Ministry of Health" is not "Ministry of Security")."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from ..answering import grounding
+from ..answering.extractive import Pick
+from ..answering.qtype import Span, typed_spans
+from ..reading.dates import MONTHS, WEEKDAYS
+from ..reading.speakers import near
+from ..reading.text import terms
+
+# A name stands in the slot's place when it is on the same side as the slot of this
+# share of the words the claim and the sentence share.
+SAME_SIDE = 0.6
+
+_WH = {"money": "how much", "number": "how many", "date": "when", "name": "who"}
+# Words before a slot that the question drops: "on Monday" -> "when", "more than 20,000
+# people" -> "how many people".
+_LEAD = {
+    "date": re.compile(r"\b(?:on|in|at|during|since|by|until|from)\s+(?:the\s+)?$", re.I),
+    "number": re.compile(
+        r"\b(?:more than|over|about|nearly|almost|some|around|at least|up to|fewer than|"
+        r"less than|roughly|approximately)\s+$",
+        re.I,
+    ),
+}
+_LEAD["money"] = _LEAD["number"]
+ALIASES = {
+    "us": "united states",
+    "u.s": "united states",
+    "u.s.": "united states",
+    "usa": "united states",
+    "america": "united states",
+    "uk": "united kingdom",
+    "u.k.": "united kingdom",
+}
+_WORD_NUMBERS = {
+    w: float(n)
+    for n, w in enumerate(
+        "zero one two three four five six seven eight nine ten eleven twelve thirteen "
+        "fourteen fifteen sixteen seventeen eighteen nineteen".split()
+    )
+}
+_WORD_NUMBERS.update(
+    {
+        w: 10.0 * n
+        for n, w in enumerate(
+            "twenty thirty forty fifty sixty seventy eighty ninety".split(), start=2
+        )
+    }
+)
+_WORD_NUMBERS.update({"half": 0.5, "a": 1.0, "an": 1.0, "dozen": 12.0})
+_WORD_SCALE = {"hundred": 1e2, "thousand": 1e3, "million": 1e6, "billion": 1e9, "trillion": 1e12}
+_WORD_AMOUNT = re.compile(
+    rf"\b({'|'.join(_WORD_NUMBERS)})(?:\s+a)?(?:\s+({'|'.join(_WORD_SCALE)}))?\b", re.I
+)
+DATE_WORD = re.compile(
+    r"^(?:Monday|Tuesday|Wednesday|Thursday|Friday|Saturday|Sunday|January|February|March|"
+    r"April|May|June|July|August|September|October|November|December)\b"
+)
+
+
+@dataclass
+class Slot:
+    """A figure, date or name of the claim, and what the articles state in its place."""
+
+    kind: str  # money, number, date or name
+    text: str  # as the claim writes it
+    question: str  # the claim, asking for it
+    status: str = ""  # "supported", "contradicted", or "" (the articles do not say)
+    stated: str = ""  # what the answering sentence states instead (or the same)
+    pick: Pick | None = None
+
+    def as_dict(self) -> dict[str, object]:
+        return {
+            "kind": self.kind,
+            "text": self.text,
+            "question": self.question,
+            "status": self.status or "unresolved",
+            "stated": self.stated,
+        }
+
+
+# --- values ------------------------------------------------------------------------
+
+
+def amounts(text: str) -> set[float]:
+    """The numbers a text states, digits with scale words ("$6 million" = 6,000,000) and
+    number words ("half a million", "nineteen")."""
+    out = set(grounding.values(text))
+    for m in _WORD_AMOUNT.finditer(text):
+        word = m.group(1).lower()
+        if word in ("a", "an") and not m.group(2):
+            continue
+        out.add(_WORD_NUMBERS[word] * _WORD_SCALE.get((m.group(2) or "").lower(), 1.0))
+    return out
+
+
+def _date_parts(text: str) -> dict[str, str]:
+    low = text.lower()
+    parts: dict[str, str] = {}
+    year = re.search(r"\b(1\d{3}|20\d{2})s?\b", low)
+    if year:
+        parts["year"] = year.group(0)
+    for name, words in (("month", MONTHS), ("weekday", WEEKDAYS)):
+        for w in words:
+            if re.search(rf"\b{w[:3]}", low):
+                parts[name] = w
+                break
+    day = re.search(r"\b(\d{1,2})(?:st|nd|rd|th)?\b(?!\d)", re.sub(r"\b\d{3,4}s?\b", "", low))
+    if day and "month" in parts:
+        parts["day"] = day.group(1)
+    return parts
+
+
+def name_words(text: str) -> set[str]:
+    low = re.sub(r"[’']s\b", "", text.lower())
+    for short, full in ALIASES.items():
+        low = re.sub(rf"(?<![\w.]){re.escape(short)}(?![\w])", full, low)
+    return {w for w in re.findall(r"\w+", low) if len(w) > 2 and w not in ("the", "and", "del")}
+
+
+def same(kind: str, claimed: str, stated: str) -> bool | None:
+    """Whether two spans of a kind state the same value; None when they can't be
+    compared (no figure in one of them, no date part in common)."""
+    if kind in ("money", "number"):
+        a, b = amounts(claimed), amounts(stated)
+        if not a or not b:
+            return None
+        return any(abs(x - y) <= 1e-6 * max(abs(x), 1.0) for x in a for y in b)
+    if kind == "date":
+        da, db = _date_parts(claimed), _date_parts(stated)
+        shared = set(da) & set(db)
+        if not shared:
+            return None
+        return all(da[k] == db[k] for k in shared)
+    wa, wb = name_words(claimed), name_words(stated)
+    if not wa or not wb:
+        return None
+    # The same when the shorter name's words are all in the longer ("Mayorkas", "Alejandro
+    # Mayorkas"), spelling variants allowed (Jacobstein, Jocobstein); "Ministry of Health
+    # of Panama" is not "Ministry of Security of Panama".
+    small, large = (wa, wb) if len(wa) <= len(wb) else (wb, wa)
+    return all(any(near(w, o) for o in large) for w in small)
+
+
+# --- slots -------------------------------------------------------------------------
+
+
+def _spans(claim: str, common: Callable[[str], bool]) -> list[Span]:
+    """The claim's figures, dates and names, without overlaps (a date wins over the
+    number inside it, an amount over its figure)."""
+    found: list[Span] = []
+    for kind in ("money", "date", "number", "person"):
+        for s in figures_in(claim, kind) if kind == "number" else typed_spans(claim, kind, set()):
+            if any(s.start < o.end and o.start < s.end for o in found):
+                continue
+            if kind == "number" and not amounts(s.text):
+                continue  # "first", "once": nothing to compare
+            if kind == "person":
+                if common(s.text):
+                    continue
+                s = Span(s.start, s.end, s.text, "name")
+            found.append(s)
+    first = _first_name(claim, common)
+    if first and not any(s.start == 0 for s in found):
+        found.append(first)
+    return sorted(found, key=lambda s: s.start)
+
+
+def _first_name(text: str, common: Callable[[str], bool]) -> Span | None:
+    """A lone first word is a name when the articles never write it in lower case
+    (`qa.answering.qtype` leaves it out: any first word has a capital)."""
+    first = re.match(r"[A-Z][\w'’-]+", text)
+    if not first or common(first.group(0)):
+        return None
+    word = re.sub(r"[’']s$", "", first.group(0))
+    return Span(0, len(word), word, "name")
+
+
+def figures_in(text: str, kind: str) -> list[Span]:
+    """A sentence's spans of a kind; for figures, amounts in words ("half a million") as
+    one span, and no year."""
+    if kind not in ("money", "number"):
+        return typed_spans(text, kind, set())
+    money = typed_spans(text, "money", set())
+    if kind == "money":
+        return money
+    found = [
+        Span(m.start(), m.end(), m.group(0), kind)
+        for m in _WORD_AMOUNT.finditer(text)
+        if m.group(2) and m.group(1).lower() not in ("a", "an")
+    ]
+    dates = typed_spans(text, "date", set())
+    for s in typed_spans(text, kind, set()):
+        if not any(s.start < o.end and o.start < s.end for o in [*found, *dates, *money]):
+            found.append(s)
+    return sorted(found, key=lambda s: s.start)
+
+
+def names_in(text: str, common: Callable[[str], bool]) -> list[Span]:
+    spans = [s for s in typed_spans(text, "person", set()) if not DATE_WORD.search(s.text)]
+    first = _first_name(text, common)
+    return ([first] if first and not any(s.start == 0 for s in spans) else []) + spans
+
+
+def _positions(text: str) -> dict[str, int]:
+    """Where each (stemmed) word of a text first occurs."""
+    out: dict[str, int] = {}
+    for m in re.finditer(r"[\w$€£%’'-]+", text):
+        for t in terms(m.group(0)):
+            out.setdefault(t, m.start())
+    return out
+
+
+def same_place(claim: str, slot: str, sentence: str, span: str) -> bool:
+    """Whether a name of the sentence stands where the slot stands in the claim: on the
+    same side of most of the words they share ("Ecuador imposed visas" against "Colombia
+    imposed visas"; not the place after them in "who offered ... in the Darien jungle")."""
+    at_c, at_s = claim.find(slot), sentence.find(span)
+    pc = {t: p for t, p in _positions(claim).items() if not at_c <= p < at_c + len(slot)}
+    ps = {t: p for t, p in _positions(sentence).items() if not at_s <= p < at_s + len(span)}
+    shared = set(pc) & set(ps)
+    if at_c < 0 or at_s < 0 or not shared:
+        return False
+    agree = sum(1 for t in shared if (pc[t] < at_c) == (ps[t] < at_s))
+    return agree / len(shared) >= SAME_SIDE
+
+
+def _question(claim: str, span: Span) -> str:
+    head = claim[: span.start]
+    lead = _LEAD.get(span.kind)
+    if lead:
+        head = lead.sub("", head)
+    head = re.sub(r"\b(an?|the)\s+$", "", head, flags=re.I)
+    tail = claim[span.end :].rstrip(" .!")
+    text = f"{head}{_WH[span.kind]}{tail}?"
+    return text[:1].upper() + text[1:]
+
+
+def slots(claim: str, common: Callable[[str], bool]) -> list[Slot]:
+    """The claim's comparable slots, each with the question that asks for it.
+    `common(word)`: whether a capitalised word is an ordinary word (not a name)."""
+    return [Slot(s.kind, s.text, _question(claim, s)) for s in _spans(claim, common)]
+
+
+def counted_unit(tail: str) -> str:
+    """The word a figure counts ("19 other countries": "other countries"), stemmed."""
+    return " ".join(terms(" ".join(tail.split()[:2])))
+
+
+def without(claim: str, texts: list[str]) -> str:
+    for t in texts:
+        claim = claim.replace(t, " ")
+    return " ".join(claim.split())

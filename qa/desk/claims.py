@@ -1,0 +1,308 @@
+"""Check a claim against the articles: supported, contradicted, or not in the articles,
+with the sentences for and against, each cited.
+
+Offline, with the answerer's own parts (no second pipeline): the claim is retrieved as a
+question is (hybrid retrieval, in the scope asked for: `qa.search.scope`); each figure, date and
+name in it (a slot, `qa.desk.claim_slots`) becomes the question that asks for it ("The US
+gave Panama how much for deportation flights?"), answered by the answerer's scorer and
+span picker. When the answering sentence is about the claim's subject and states a
+different value of the same kind, the slot is contradicted. The whole claim is supported
+by a sentence (or two adjacent ones) that holds its figures, names and most of its other
+words. With a model configured, `qa.desk.claims_model` asks it and checks its verdict against
+the passages it cites.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from llama_index.core.schema import NodeWithScore
+
+from ..answering import grounding, support
+from ..answering.answer import (
+    Idf,
+    Numbering,
+    check_question,
+    idf_for,
+    related_citations,
+)
+from ..answering.extractive import SCORERS, Asked, Pick
+from ..answering.llm import llm_for
+from ..answering.qtype import typed_spans
+from ..reading.text import split_sentences, terms
+from ..search.scope import Resolved, Scope, resolve, scoped_retriever
+from ..settings import Settings
+from .claim_said import misattributed, quoted_in
+from .claim_slots import (
+    DATE_WORD,
+    Slot,
+    amounts,
+    counted_unit,
+    figures_in,
+    name_words,
+    names_in,
+    same,
+    same_place,
+    slots,
+    without,
+)
+from .claims_model import judge
+from .verdict import ABSENT, CONTRADICTED, SUPPORTED, Reader, Verdict
+
+# A sentence (or two adjacent ones) supports the claim when it holds every figure and
+# name of the claim and at least SUPPORT_COVER of its other words (IDF-weighted), or
+# SUPPORT_SCORE by the support scorer. Set by hand on the "tuned" claims of
+# eval/claims.jsonl (bench/claims_accuracy.py).
+SUPPORT_COVER = 0.6
+SUPPORT_SCORE = 0.5
+# A slot's answer is about the claim's subject when its paragraph holds the claim's
+# other names and its sentence with its neighbours SUBJECT_COVER of the claim's other
+# words.
+SUBJECT_COVER = 0.4
+CANDIDATES = 12  # sentences, best first, tried as support
+
+
+# --- the offline check ---------------------------------------------------------------
+
+
+def _context_of(hit: NodeWithScore, sentence: str) -> tuple[str, str]:
+    """The sentence with its neighbours, and the paragraph with its title."""
+    text = hit.node.get_content()
+    sentences = split_sentences(text)
+    i = sentences.index(sentence) if sentence in sentences else -1
+    near = " ".join(sentences[max(i - 1, 0) : i + 2]) if i >= 0 else sentence
+    title = str(hit.node.metadata.get("title", ""))
+    return near, f"{title}\n{text}"
+
+
+def _about(rest: str, names: str, pick: Pick, idf: Idf) -> bool:
+    """Whether the answering sentence is about the claim's subject."""
+    near, paragraph = _context_of(pick.hit, pick.sentence)
+    if grounding.lacking(names, paragraph):
+        return False
+    return grounding.cover(rest, near, idf) >= SUBJECT_COVER
+
+
+def _settle(slot: Slot, all_texts: list[str], r: Reader) -> None:
+    """Answer the slot's question; compare what its sentence states with the claim."""
+    vec = r.embedder.embed_queries([slot.question])[0]
+    hits = r.retrieve(slot.question, vec) or r.hits
+    # One question (not split into parts: "X, Y and how many others ...?" is one).
+    picks = SCORERS[r.settings.scorer](Asked(slot.question, vec, hits, r.embedder, r.idf)).picks
+    if not picks:
+        return
+    pick = picks[0]
+    figures = [t for t in all_texts if t != slot.text and amounts(t)]
+    rest = without(r.claim, [slot.text, *figures])  # the claim's other words and names
+    if not _about(rest, rest, pick, r.idf):
+        return
+    if slot.kind == "name" and not all(
+        same("name", n.text, pick.sentence) for n in names_in(rest, r.common)
+    ):
+        return  # a name changed: the rest of the claim's names are in the same sentence
+    stated = [pick.short] if pick.short else []
+    if slot.kind == "number" and typed_spans(pick.short, "money", set()):
+        stated = []  # an amount of money is not a count
+    if not stated:
+        spans = (
+            names_in(pick.sentence, r.common)
+            if slot.kind == "name"
+            else figures_in(pick.sentence, slot.kind)
+        )
+        unit = counted_unit(r.claim[r.claim.find(slot.text) + len(slot.text) :])
+        counted = [s for s in spans if unit and counted_unit(pick.sentence[s.end :]) == unit]
+        stated = [
+            s.text for s in (counted if slot.kind in ("money", "number") and counted else spans)
+        ]
+    if slot.kind == "name":
+        # Not a name the claim also gives, nor a date written with a capital.
+        claimed = name_words(without(r.claim, [slot.text]))
+        stated = [
+            s
+            for s in stated
+            if not name_words(s) & claimed
+            and not DATE_WORD.search(s)
+            and same_place(r.claim, slot.text, pick.sentence, s)
+        ]
+    verdicts = [(same(slot.kind, slot.text, s), s) for s in stated]
+    if any(v is True for v, _ in verdicts) or same(slot.kind, slot.text, pick.sentence) is True:
+        slot.status, slot.stated, slot.pick = SUPPORTED, slot.text, pick
+        return
+    if slot.kind == "name" and same("name", slot.text, pick.sentence):
+        return  # the sentence names it too: another name was picked, not a different one
+    differing = [s for v, s in verdicts if v is False]
+    meta = pick.hit.node.metadata
+    where = (str(meta.get("source", "")), int(meta.get("paragraph", 0)))
+    if slot.kind == "name" and quoted_in(slot.text, *where, r.settings):
+        return  # the paragraph quotes that very person, named by a role or a pronoun
+    if differing and (pick.short or len(differing) == 1):
+        slot.status, slot.stated, slot.pick = CONTRADICTED, differing[0], pick
+
+
+def _verbatim(hit: NodeWithScore, first: str, second: str) -> str:
+    """Two adjacent sentences as the paragraph writes them, from the first to the second."""
+    text = hit.node.get_content()
+    start = text.find(first)
+    end = text.find(second, start + len(first))
+    return text[start : end + len(second)] if start >= 0 and end >= 0 else first
+
+
+def _supporting(r: Reader, found: list[Slot]) -> list[tuple[NodeWithScore, str, float]]:
+    """Sentences (or two adjacent ones) that state the whole claim, best first: its
+    names in the sentence itself, its figures and dates there or in the one beside it,
+    and most of its other words."""
+    rows = support.candidates(r.claim, r.q_vec, r.hits, r.embedder, r.idf, len(r.hits))
+    rows = support.score(rows)
+    figures = [s for s in found if s.kind != "name"]
+    names = [s.text for s in found if s.kind == "name"]
+    rest = without(r.claim, [s.text for s in figures])
+    words = without(rest, names)  # names are checked apart: they must not make up the cover
+    rarest = max(terms(words), key=r.idf, default="")
+    out: list[tuple[NodeWithScore, str, float]] = []
+    for c in rows[:CANDIDATES]:
+        if grounding.lacking(rest, c.hit.node.get_content()):
+            continue
+        _, paragraph = _context_of(c.hit, c.sentence)
+        if any(not same("name", n, paragraph) for n in names):
+            continue
+        if names and not any(same("name", n, c.sentence) for n in names):
+            continue
+        if c.score < SUPPORT_SCORE and grounding.cover(words, c.sentence, r.idf) < SUBJECT_COVER:
+            continue  # the sentence with the names must say much of it itself
+        sentences = split_sentences(c.hit.node.get_content())
+        options = [c.sentence]
+        if c.index + 1 < len(sentences):
+            options.append(_verbatim(c.hit, c.sentence, sentences[c.index + 1]))
+        if c.index > 0:
+            options.append(_verbatim(c.hit, sentences[c.index - 1], c.sentence))
+        for text in options:
+            if any(not same(f.kind, f.text, text) for f in figures):
+                continue
+            # One sentence holding all the claim's figures and names needs fewer of its
+            # other words than two.
+            enough = SUBJECT_COVER if text == c.sentence else SUPPORT_COVER
+            if rarest and rarest not in terms(text):
+                continue  # the claim's most specific word must be there ("embassy")
+            if c.score >= SUPPORT_SCORE or grounding.cover(words, text, r.idf) >= enough:
+                out.append((c.hit, text, c.score))
+                break
+    return out
+
+
+def check_offline(r: Reader) -> Verdict:
+    """The verdict from the articles alone."""
+    found = slots(r.claim, r.common)
+    texts = [s.text for s in found]
+    for slot in found:
+        _settle(slot, texts, r)
+    named = [s.text for s in found if s.kind == "name"]
+    support_for = _supporting(r, found)
+    # A sentence that states the whole claim contradicts none of it (a name slot's
+    # question may have picked another name from it).
+    against = [
+        s
+        for s in found
+        if s.status == CONTRADICTED
+        and s.pick is not None
+        and not any(s.pick.sentence in text for _, text, _ in support_for)
+    ]
+    numbers = Numbering()
+    verdict = Verdict(r.claim, ABSENT, slots=found)
+    parts = []
+    for s in against:
+        assert s.pick is not None
+        c = numbers.cite(s.pick.hit, s.pick.score, s.pick.sentence)
+        if all(o.sentence != c.sentence for o in verdict.contradicting):
+            verdict.contradicting.append(c)
+        parts.append(f"{s.stated}, not {s.text} [{c.n}]")
+    if support_for:
+        hit, text, score = support_for[0]
+        verdict.supporting.append(numbers.cite(hit, score, text))
+    elif not against:
+        # The answerer, asked for the claim's figure, date or name, gave the claim's own
+        # from a sentence about the same subject, whose paragraph holds all the claim's
+        # figures and names.
+        for s in found:
+            if s.status == SUPPORTED and s.pick is not None:
+                _, paragraph = _context_of(s.pick.hit, s.pick.sentence)
+                figures = [f for f in found if f.kind != "name"]
+                if all(same("name", n, paragraph) for n in named) and all(
+                    same(f.kind, f.text, paragraph) for f in figures
+                ):
+                    verdict.supporting.append(
+                        numbers.cite(s.pick.hit, s.pick.score, s.pick.sentence)
+                    )
+                    break
+    paths = {str(h.node.metadata.get("path", "")) for h in r.hits}
+    wrong = None if against else misattributed(r.claim, found, paths, r.settings, r.idf)
+    if wrong is not None:
+        verdict.verdict = CONTRADICTED
+        verdict.contradicting, verdict.supporting = [wrong.citation], []
+        verdict.explanation = (
+            f"The articles attribute this to {wrong.speaker}, not {wrong.claimed} [1]."
+        )
+    elif against:
+        verdict.verdict = CONTRADICTED
+        verdict.explanation = f"The articles state {'; '.join(parts)}."
+        if verdict.supporting:
+            verdict.notes.append(
+                "The articles also hold a sentence with the claim's figures and names; "
+                "it is listed as supporting."
+            )
+    elif verdict.supporting:
+        verdict.verdict = SUPPORTED
+        marks = "".join(f"[{c.n}]" for c in verdict.supporting)
+        verdict.explanation = f"The articles state this {marks}."
+    else:
+        verdict.explanation = "The articles neither state nor contradict this claim."
+    return verdict
+
+
+def reader(claim: str, settings: Settings, scope: Resolved | None = None) -> Reader:
+    """The claim retrieved as a question is (hybrid retrieval, restricted to `scope`),
+    with the answerer's parts."""
+    retriever = scoped_retriever(settings, scope, mode=settings.retrieval)
+    q_vec = retriever.embedder.embed_queries([claim])[0]
+    hits = retriever.retrieve_vec(claim, q_vec)
+    return Reader(
+        claim,
+        q_vec,
+        hits,
+        retriever.embedder,
+        idf_for(retriever.store),
+        retriever.retrieve_vec,
+        settings,
+    )
+
+
+def check(
+    claim: str,
+    settings: Settings | None = None,
+    *,
+    sources: Sequence[str] | str | None = None,
+    since: str | None = None,
+    until: str | None = None,
+    site: str | None = None,
+) -> Verdict:
+    """Whether the articles support the claim, contradict it, or do not address it; the
+    sentences for and against, each cited. With a model configured (QA_LLM=openai) the
+    model judges and its verdict is checked against the passages it cites.
+
+    sources, since, until and site restrict the articles it is checked against, as for
+    `ask` (`qa.search.scope`); the verdict's `scope` and a note say which were used."""
+    settings = settings or Settings.from_env()
+    scope = Scope.of(sources, since, until, site)  # checked before anything else runs
+    claim = check_question(claim, noun="claim")
+    resolved = resolve(scope, settings)
+    r = reader(claim, settings, resolved)
+    offline = check_offline(r)
+    if not offline.citations:
+        offline.related = related_citations(r.hits)
+    llm = llm_for(settings)
+    verdict = offline
+    if llm is not None:
+        verdict = judge(r, offline, llm)
+    if resolved is not None:
+        verdict.scope = resolved.as_dict()
+        verdict.notes.append(resolved.describe())
+    return verdict

@@ -154,3 +154,18 @@ def test_each_wing_says_its_job(wing):
     assert doc and len(doc.split()) >= 8, f"qa/{wing}/__init__.py needs a docstring"
     top = {module_name(p) for p in PACKAGE.glob("*.py")}
     assert top == {"qa", "qa.__main__", "qa.cli", "qa.errors", "qa.service", "qa.settings"}
+
+
+def test_the_layout_page_names_every_module():
+    """docs/layout.md, where a newcomer looks for a module, lists each one in its wing."""
+    page = (PACKAGE.parent / "docs" / "layout.md").read_text(encoding="utf-8")
+    sections = {h.split("`")[1] if "`" in h else "": body for h, _, body in
+                (part.partition("\n") for part in page.split("\n## ")[1:])}  # fmt: skip
+    missing = []
+    for path in sorted(PACKAGE.rglob("*.py")):
+        if path.name in ("__init__.py", "__main__.py"):
+            continue
+        folder = path.parent.relative_to(PACKAGE.parent).as_posix() + "/"
+        if f"| `{path.name}` |" not in sections.get(folder, ""):
+            missing.append(f"{folder}{path.name}")
+    assert missing == []

@@ -166,9 +166,9 @@ def test_addresses_are_checked_after_redirects_and_dns(
     server: PageServer, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     # Let this test's server stand for a public one; every other address is judged as is.
-    fetch = qa.reading.fetch
-    real = fetch._special
-    monkeypatch.setattr(fetch, "_special", lambda ip: "" if str(ip) == "127.0.0.1" else real(ip))
+    fetching = qa.reading.fetch
+    real = fetching._special
+    monkeypatch.setattr(fetching, "_special", lambda ip: "" if str(ip) == "127.0.0.1" else real(ip))
     server.routes["/to-metadata"] = redirect("http://169.254.169.254/latest/meta-data/")
     server.routes["/to-intranet"] = redirect("http://intranet.test/wiki")
     real_getaddrinfo = qa.reading.fetch.socket.getaddrinfo

@@ -107,7 +107,9 @@ def test_uploads_are_copied_indexed_and_answerable_at_once(
 @pytest.mark.parametrize(
     ("name", "data", "why"),
     [
-        ("notes.docx", b"PK\x03\x04 ...", "not a .txt, .md, .html or .pdf file"),
+        ("notes.xlsx", b"PK\x03\x04 ...", "not a .txt, .md, .html, .pdf, .docx, .eml or .mbox"),
+        ("notes.docx", b"PK\x03\x04 ...", "not a readable .docx"),
+        ("memo.doc", b"\xd0\xcf\x11\xe0 ...", "save it as .docx"),
         ("broken.pdf", b"%PDF-1.4 ...", "PDF"),
         ("empty.txt", b"  \n\n ", "empty file"),
         ("image.txt", b"\x89PNG\r\n\x1a\n\x00\x00\x00", "binary file"),

@@ -269,12 +269,12 @@ def test_find_articles_filters_and_warns(tmp_path: Path) -> None:
     (tmp_path / "a.txt").write_text("A\n\nB", encoding="utf-8")
     (tmp_path / "b.md").write_text("A\n\nB", encoding="utf-8")
     (tmp_path / "c.html").write_text("<p>A</p>", encoding="utf-8")
-    (tmp_path / "notes.docx").write_bytes(b"PK\x03\x04")
+    (tmp_path / "notes.xlsx").write_bytes(b"PK\x03\x04")
     (tmp_path / ".hidden.txt").write_text("A\n\nB", encoding="utf-8")
-    found, warnings = find_articles([tmp_path, tmp_path / "notes.docx", tmp_path / "gone.txt"])
+    found, warnings = find_articles([tmp_path, tmp_path / "notes.xlsx", tmp_path / "gone.txt"])
     assert [p.name for p in found] == ["a.txt", "b.md", "c.html"]
     assert len(warnings) == 2
-    assert "notes.docx" in warnings[0]
+    assert "notes.xlsx" in warnings[0]
     assert "gone.txt" in warnings[1]
 
 

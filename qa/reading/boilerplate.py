@@ -130,11 +130,18 @@ def _furniture(block: str) -> str:
     return ""
 
 
-def classify(blocks: list[str], title: bool | None = None, skip: int = 0) -> list[Paragraph]:
+def classify(
+    blocks: list[str],
+    title: bool | None = None,
+    skip: int = 0,
+    headings: set[int] | None = None,
+) -> list[Paragraph]:
     """Number the blocks and mark title, headings and boilerplate (with the reason).
 
     The first `skip` blocks are front matter. The block after them is the title when
-    `title` is True, or, when it is None, when it looks like one."""
+    `title` is True, or, when it is None, when it looks like one. `headings`: the
+    indexes of the blocks that are headings, where the file says so (a Word document's
+    heading styles); otherwise a heading is known by its shape."""
     kinds: list[tuple[str, str]] = [(BODY, "")] * len(blocks)
     for i in range(min(skip, len(blocks))):
         kinds[i] = (FRONT_MATTER, "front matter")
@@ -163,7 +170,9 @@ def classify(blocks: list[str], title: bool | None = None, skip: int = 0) -> lis
     for i, block in enumerate(blocks):
         kind, why = kinds[i]
         nxt = kinds[i + 1][0] if i + 1 < len(blocks) else None
-        if kind == BODY and nxt == BODY and looks_like_heading(block):
+        if kind == BODY and (
+            i in headings if headings is not None else nxt == BODY and looks_like_heading(block)
+        ):
             kind = HEADING
         paragraphs.append(Paragraph(number=i + 1, text=block, kind=kind, why=why))
 

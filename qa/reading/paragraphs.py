@@ -47,10 +47,13 @@ class Article:
     # True when `title` is the article's own headline (its first line, front matter or
     # the page's metadata) rather than its file name: only a headline is indexed.
     headline: bool = True
+    # Which of several articles in one file this is ("message 3", "attachment
+    # report.pdf"); "" for a file that is one article.
+    part: str = ""
 
     @property
     def source(self) -> str:
-        return self.path.name
+        return f"{self.path.name} › {self.part}" if self.part else self.path.name
 
     @property
     def evidence(self) -> list[Paragraph]:

@@ -15,6 +15,7 @@ from urllib.parse import urlparse
 
 from ..errors import ScopeError
 from ..settings import Settings
+from ..store.ingest import PART
 from ..store.library import ArticleInfo, list_articles
 from .recency import implied_range
 from .retrieve import HybridRetriever, hybrid_retriever
@@ -114,8 +115,11 @@ def _source_matcher(wanted: str) -> Callable[[ArticleInfo], bool]:
         path = ""
 
     def matches(a: ArticleInfo) -> bool:
-        names = (a.source, a.title, a.path, Path(a.source).stem)
-        return a.path == path or any(n.casefold() == w for n in names if n)
+        # An article that is part of a file (a mailbox's message) is also named by the
+        # file: "inbox.mbox" names every message in it.
+        file = a.path.split(PART, 1)[0]
+        names = (a.source, a.title, a.path, Path(a.source).stem, Path(file).name, file)
+        return path in (a.path, file) or any(n.casefold() == w for n in names if n)
 
     return matches
 

@@ -37,7 +37,7 @@ from chromadb.errors import ChromaError
 from llama_index.core.schema import TextNode
 
 from ..errors import IndexWriteError, QAError
-from ..reading.articles import Article, ArticleError, Paragraph, find_articles, read_article
+from ..reading.articles import Article, ArticleError, Paragraph, find_articles, read_articles
 from ..settings import Settings
 from . import quote_rows
 from .embedding import UnknownModelError, get_embedder
@@ -51,6 +51,7 @@ EMBED_CHUNK = 256  # paragraphs per embedding call: progress updates without los
 @dataclass
 class IngestReport:
     files: int = 0
+    articles: int = 0  # more than files when an e-mail file or mailbox holds several
     added: int = 0
     updated: int = 0
     unchanged: int = 0
@@ -66,6 +67,20 @@ class IngestReport:
 
 def _short_hash(text: str, n: int = 12) -> str:
     return hashlib.sha256(text.encode("utf-8")).hexdigest()[:n]
+
+
+PART = "::"  # between a file's path and an article's part, in the article's stored path
+
+
+def article_path(file_path: str, article: Article) -> str:
+    """Where the index keeps an article: its file's path, and which part of the file it
+    is when the file holds several (an e-mail's attachment, a mailbox's message)."""
+    return f"{file_path}{PART}{article.part}" if article.part else file_path
+
+
+def file_of(meta: dict[str, Any]) -> str:
+    """The file a stored paragraph was read from."""
+    return str(meta.get("file") or meta.get("path", ""))
 
 
 def node_id(path: str, number: int, content_hash: str) -> str:
@@ -124,6 +139,7 @@ def make_node(
     metadata |= {
         "path": path,
         "folder": folder,
+        **({"file": path.split(PART, 1)[0]} if article.part else {}),
         "content_hash": paragraph.content_hash,
         "added": datetime.now(UTC).isoformat(timespec="seconds"),
     }
@@ -213,13 +229,14 @@ def _ingest(
     articles: list[Article] = []
     for path in files:
         try:
-            articles.append(read_article(path))
+            articles.extend(read_articles(path, warnings.append))
         except (ArticleError, OSError) as exc:
             warnings.append(str(exc))
     for msg in warnings:
         warn(msg)
     report.skipped = warnings
-    report.files = len(articles)
+    report.files = len({a.path for a in articles})
+    report.articles = len(articles)
 
     # What should be stored for the files and folders we were given.
     wanted: dict[str, TextNode] = {}
@@ -228,10 +245,11 @@ def _ingest(
     skipped_paths = set(resolved.values()) - read_paths
     folders = {str(p.resolve()) for p in paths if p.is_dir()}
     for article in articles:
-        article_path = resolved[article.path]
-        folder = os.path.dirname(article_path)
+        file_path = resolved[article.path]
+        folder = os.path.dirname(file_path)
+        stored_as = article_path(file_path, article)
         for paragraph in article.evidence:
-            node = make_node(article, paragraph, article_path, folder, title=titles)
+            node = make_node(article, paragraph, stored_as, folder, title=titles)
             wanted[node.node_id] = node
 
     # What is stored now, for those same files and folders.
@@ -242,7 +260,7 @@ def _ingest(
         all_ids.add(row["id"])
         meta = row["metadata"] or {}
         hash_to_id.setdefault(_vector_key(meta), row["id"])
-        stored_path = str(meta.get("path", ""))
+        stored_path = file_of(meta)
         # A file that is now unreadable keeps its old paragraphs: bad input loses nothing.
         in_scope = stored_path in read_paths or (
             any(stored_path.startswith(f + os.sep) for f in folders)

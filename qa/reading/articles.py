@@ -38,10 +38,11 @@ __all__ = [
     "html_to_text", "iso_date", "read_article", "read_articles", "read_data", "split_blocks",
 ]  # fmt: skip
 
-SUFFIXES = (".txt", ".md", ".html", ".htm", ".pdf", ".docx", ".eml", ".mbox")
+SUFFIXES = (".txt", ".md", ".html", ".htm", ".pdf", ".docx", ".eml", ".mbox", ".png", ".jpg",
+            ".jpeg")  # fmt: skip
 MAIL_SUFFIXES = (".eml", ".mbox")
 MAX_FILE_BYTES = 20 * 1024 * 1024
-KINDS = "a .txt, .md, .html, .pdf, .docx, .eml or .mbox file"
+KINDS = "a .txt, .md, .html, .pdf, .docx, .eml, .mbox, .png or .jpg file"
 
 
 def check_size(path: Path, name: str) -> None:

@@ -12,6 +12,7 @@ from .boilerplate import byline_name, classify, looks_like_title
 from .paragraphs import TITLE, Article, ArticleError, Paragraph, split_blocks
 
 WEB_SUFFIXES = (".html", ".htm")
+IMAGE_SUFFIXES = (".png", ".jpg", ".jpeg")  # scans and photos of text, read by OCR
 
 
 def decode(data: bytes, name: str) -> str:
@@ -164,6 +165,11 @@ def read_data(data: bytes, path: Path, name: str = "") -> Article:
             title_first = _same_words(doc.blocks[0], doc.title)
         return from_blocks(path, doc.blocks, fields, title_first=title_first,
                             headings=doc.headings)  # fmt: skip
+    if suffix in IMAGE_SUFFIXES:
+        from .ocr import read_image
+
+        _check_not_empty(data, name)
+        return from_blocks(path, read_image(data, name), {}, title_first=None)
     if suffix in WEB_SUFFIXES:
         from .webpage import read_webpage
 

@@ -6,8 +6,8 @@ gaps as blank lines and its indents as spaces, so paragraphs are the blocks betw
 gaps, or lines that start further in than the block's other lines. Running headers
 and footers (a top or bottom line that repeats on other pages, digits aside) and bare
 page numbers are dropped; a word broken by a hyphen at the end of a line is joined; a
-paragraph that runs on to the next page is joined to its start. A PDF with no text
-layer (a scan) is refused with a message that says so.
+paragraph that runs on to the next page is joined to its start. A page with no text
+layer (a scan) is read by OCR (qa.reading.ocr), its paragraphs cited with their page.
 """
 
 from __future__ import annotations
@@ -124,12 +124,15 @@ def read_pdf(data: bytes, name: str) -> PdfText:
         raise ArticleError(f"{name}: not a readable PDF ({type(exc).__name__}), skipped") from None
     except Exception as exc:  # pypdf raises many kinds on damaged files
         raise ArticleError(f"{name}: not a readable PDF ({type(exc).__name__}), skipped") from None
-    if not any(t.strip() for t in texts):
-        raise ArticleError(
-            f"{name}: the PDF has no text layer (a scan?), skipped; run it through OCR "
-            "(for example `ocrmypdf in.pdf out.pdf`) and add the result"
-        )
     pages = [_page_blocks(t) for t in texts]
+    scanned = [i for i, t in enumerate(texts) if not t.strip()]
+    if scanned:
+        from .ocr import read_pdf_pages
+
+        for index, paragraphs in read_pdf_pages(data, scanned, name).items():
+            pages[index] = [[p] for p in paragraphs]
+    if not any(pages):
+        raise ArticleError(f"{name}: no text found, on the text layer or by OCR, skipped")
     running = _running_lines(pages)
     out = PdfText()
     for number, blocks in enumerate(pages, start=1):

@@ -21,8 +21,8 @@ import re
 import shutil
 import subprocess
 import sys
-import time
 import textwrap
+import time
 from collections.abc import Callable
 from pathlib import Path
 
@@ -64,7 +64,7 @@ def render(text: str, size: int, scanned: bool, seed: int) -> Image.Image:
     return image
 
 
-def truth(image_text: str, size: int) -> list[str]:
+def truth(image_text: str) -> list[str]:
     """The words as drawn (wrapped lines never lose a word)."""
     return re.findall(r"\S+", image_text)
 
@@ -78,8 +78,10 @@ def accuracy(reference: list[str], got: str) -> float:
 def tesseract(image: Image.Image) -> str:
     buffer = io.BytesIO()
     image.save(buffer, format="PNG")
-    done = subprocess.run(["tesseract", "stdin", "stdout", "-l", "eng", "--psm", "3"],
-                          input=buffer.getvalue(), capture_output=True, check=True, timeout=120)  # fmt: skip
+    command = ["tesseract", "stdin", "stdout", "-l", "eng", "--psm", "3"]
+    done = subprocess.run(
+        command, input=buffer.getvalue(), capture_output=True, check=True, timeout=120
+    )
     return done.stdout.decode("utf-8", "replace")
 
 
@@ -112,7 +114,7 @@ def main() -> int:
     for i, (size, scanned) in enumerate([(30, False), (30, True), (24, False), (24, True)]):
         text = page_text(i * 5)
         pages.append((f"type {size}px, {'scanned' if scanned else 'clean'}",
-                      render(text, size, scanned, seed=i), truth(text, size)))  # fmt: skip
+                      render(text, size, scanned, seed=i), truth(text)))  # fmt: skip
     results: dict[str, dict[str, object]] = {}
     for name, engine in engines.items():
         engine(pages[0][1])  # warm-up: model loading is not a page's time

@@ -19,12 +19,10 @@ import sys
 import time
 from pathlib import Path
 
-from bbc_corpus import bbc_articles, headline_questions, write_corpus
+from bbc_corpus import distinct_index, headline_questions
 
 from qa.answering.answer import forget_sentence_vectors
 from qa.service import ask, warm_up
-from qa.settings import Settings
-from qa.store.ingest import ingest
 
 HERE = Path(__file__).resolve().parent
 CACHE = HERE / ".cache" / "answerer"
@@ -41,12 +39,8 @@ def main() -> int:
     parser.add_argument("--questions", type=int, default=200)
     args = parser.parse_args()
 
-    articles = bbc_articles(0)
-    folder = CACHE / "articles"
-    write_corpus(articles, folder)
-    settings = Settings(index_dir=CACHE / "index", seeds_dir=folder)
     t = time.perf_counter()
-    report = ingest([folder], settings, quiet=True)
+    articles, settings, report = distinct_index(CACHE)
     print(
         f"index: {report.paragraphs} paragraphs ({time.perf_counter() - t:.0f} s)", file=sys.stderr
     )

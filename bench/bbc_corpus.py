@@ -10,6 +10,8 @@ from pathlib import Path
 
 from qa.errors import QAError
 from qa.evaluation.bbc import bbc_files
+from qa.settings import Settings
+from qa.store.ingest import IngestReport, ingest
 
 
 def bbc_articles(limit: int) -> list[tuple[str, bytes]]:
@@ -62,3 +64,13 @@ def headline_questions(articles: list[tuple[str, bytes]], n: int) -> list[tuple[
     step = max(1, len(articles) // n)
     picked = articles[step // 2 :: step][:n]
     return [(data.decode("utf-8").splitlines()[0].strip(), name) for name, data in picked]
+
+
+def distinct_index(cache: Path) -> tuple[list[tuple[str, bytes]], Settings, IngestReport]:
+    """Every distinct BBC article, written to cache/articles and ingested into
+    cache/index (kept: a rerun embeds nothing)."""
+    articles = bbc_articles(0)
+    folder = cache / "articles"
+    write_corpus(articles, folder)
+    settings = Settings(index_dir=cache / "index", seeds_dir=folder)
+    return articles, settings, ingest([folder], settings, quiet=True)

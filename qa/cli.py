@@ -37,6 +37,9 @@ def _print_answer(answer: object, text: bool = True) -> None:
         print(f"[{c.n}] {c.source}, {position(c)} (score {c.score:.2f})")
         if origin(c) or c.url:
             print(f"    {' · '.join(x for x in (origin(c), c.url) if x)}")
+        if c.also_in:
+            copies = "; ".join(f"{o['source']}, paragraph {o['paragraph']}" for o in c.also_in)
+            print(f"    also in: {copies}")
         print(textwrap.indent(textwrap.fill(c.text, width=96), "    "))
     for note in answer.notes:
         print(f"\nNote: {note}")

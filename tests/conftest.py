@@ -79,6 +79,16 @@ def make_settings(index_dir: Path, seeds_dir: Path = SEEDS) -> Settings:
     return Settings.from_env({"QA_INDEX_DIR": str(index_dir), "QA_SEEDS_DIR": str(seeds_dir)})
 
 
+def index_of(tmp_path: Path, name: str, write: Any) -> tuple[Settings, Any]:
+    """A folder `name` of tmp_path, `write(folder)` filling it, ingested into its own
+    index: the settings and the ingest report."""
+    folder = tmp_path / name
+    folder.mkdir()
+    write(folder)
+    settings = make_settings(tmp_path / "index", folder)
+    return settings, ingest([folder], settings, quiet=True)
+
+
 def words(text: str) -> set[str]:
     return set(re.findall(r"\w+", text.lower()))
 

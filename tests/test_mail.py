@@ -11,7 +11,7 @@ from email.message import EmailMessage
 from pathlib import Path
 
 import pytest
-from conftest import make_settings
+from conftest import index_of, make_settings
 from fpdf import FPDF
 
 from qa import ask
@@ -90,11 +90,7 @@ def test_a_message_and_its_attachment_are_articles(tmp_path: Path) -> None:
 
 
 def test_mail_is_ingested_answered_and_cited(tmp_path: Path) -> None:
-    folder = tmp_path / "inbox"
-    folder.mkdir()
-    write_eml(folder / "breakwater.eml")
-    settings = make_settings(tmp_path / "index", folder)
-    report = ingest([folder], settings)
+    settings, report = index_of(tmp_path, "inbox", lambda f: write_eml(f / "breakwater.eml"))
     assert (report.files, report.articles, report.skipped) == (1, 2, [])
     cost = ask("How much will the new breakwater cost?", settings=settings)
     assert not cost.abstained and "3.4 million euros" in cost.text

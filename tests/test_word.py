@@ -12,12 +12,11 @@ from pathlib import Path
 
 import docx
 import pytest
-from conftest import make_settings
+from conftest import index_of
 
 from qa import ask
 from qa.reading.articles import BODY, HEADING, TITLE, ArticleError, find_articles, read_article
 from qa.reading.word import MAX_RATIO
-from qa.store.ingest import ingest
 from qa.store.library import check_upload
 
 HEADLINE = "Ferry line to Ostby reopens"
@@ -74,11 +73,7 @@ def test_without_a_title_style_the_properties_title_is_the_title(tmp_path: Path)
 
 
 def test_a_word_file_is_ingested_answered_and_cited(tmp_path: Path) -> None:
-    folder = tmp_path / "articles"
-    folder.mkdir()
-    write_report(folder / "ferry.docx")
-    settings = make_settings(tmp_path / "index", folder)
-    report = ingest([folder], settings)
+    settings, report = index_of(tmp_path, "articles", lambda f: write_report(f / "ferry.docx"))
     assert report.files == 1 and report.skipped == []
     answer = ask("How much does a ferry ticket to Ostby cost for adults?", settings=settings)
     assert not answer.abstained

@@ -53,6 +53,9 @@ class Citation:
     site: str = ""
     url: str = ""
     page: int = 0
+    # The same paragraph in other articles (qa.store.copies): each {"source", "paragraph",
+    # "date", "site"}; this citation is the earliest published copy in scope.
+    also_in: list[dict[str, object]] = field(default_factory=list)
 
     def as_dict(self) -> dict[str, object]:
         return {
@@ -68,6 +71,7 @@ class Citation:
             "site": self.site,
             "url": self.url,
             "page": self.page,
+            "also_in": self.also_in,
         }
 
 
@@ -133,6 +137,7 @@ def citation_from_hit(hit: NodeWithScore, n: int, score: float, sentence: str = 
         site=str(meta.get("site", "")),
         url=str(meta.get("url", "")),
         page=int(meta.get("page", 0) or 0),
+        also_in=list(meta.get("also_in", []) or []),
     )
 
 

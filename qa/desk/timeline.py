@@ -19,6 +19,7 @@ from ..reading.dates import PRECISIONS, Mention, When, find_dates, parse_iso
 from ..reading.text import split_sentences
 from ..search.scope import Resolved, Scope, resolve, scoped_retriever
 from ..settings import MAX_QUESTION_CHARS, Settings
+from ..store.copies import copies_for
 from ..store.embedding import get_embedder
 from ..store.opened import stored_paragraphs
 
@@ -255,6 +256,16 @@ def timeline(
         if not paragraphs:
             notes.append(f"No paragraph of the articles is about “{topic}”.")
 
+    # A paragraph with copies in other articles of the timeline (one agency story
+    # republished) gives its events once, from its earliest copy, which lists the others.
+    copies = copies_for(settings)
+    present = {r.node.node_id for r in paragraphs}
+    scope_paths = resolved.paths if resolved is not None else None
+
+    def first_copy(r: _Read) -> bool:
+        members = [c.id for c in copies.members(r.node.node_id, scope_paths) if c.id in present]
+        return not members or members[0] == r.node.node_id
+
     by_article: dict[str, list[_Read]] = {}
     for r in paragraphs:
         by_article.setdefault(r.key[0], []).append(r)
@@ -273,7 +284,14 @@ def timeline(
                  for r in article for s, m in r.mentions if m.when is None],
             ))  # fmt: skip
         for r in article:
-            events.extend(_text_events(r))
+            if not first_copy(r):
+                continue
+            node_id = r.node.node_id
+            also_in = [c.as_dict() for c in copies.members(node_id, scope_paths)
+                       if c.id in present and c.id != node_id]  # fmt: skip
+            for event in _text_events(r):
+                event.citation.also_in = also_in
+                events.append(event)
     events.sort(key=_order)
     for n, e in enumerate(events, start=1):
         e.citation.n = n

@@ -18,6 +18,7 @@ from llama_index.retrievers.bm25 import BM25Retriever
 
 from ..errors import IndexCorruptError, QAError
 from ..settings import Settings
+from ..store.copies import Copies, copies_for
 from ..store.embedding import BundledEmbedding, get_embedder
 from ..store.index import REBUILD_HINT, Store
 from ..store.opened import open_store, reopen_store
@@ -28,7 +29,7 @@ READ_ATTEMPTS = 4
 EXACT_DENSE = 5000  # a scope of up to this many paragraphs is searched exactly, not by HNSW
 RRF_K = 60  # the constant of Cormack et al. (2009); flat enough that one list can't dominate
 CANDIDATES = 30  # per retriever, before fusion
-_SCORE_KEYS = ("dense_score", "bm25_score", "dense_rank", "bm25_rank")
+_SCORE_KEYS = ("dense_score", "bm25_score", "dense_rank", "bm25_rank", "also_in")
 
 
 def _rank_map(hits: list[NodeWithScore]) -> dict[str, tuple[int, NodeWithScore]]:
@@ -49,6 +50,9 @@ class HybridRetriever(BaseRetriever):
     candidates are taken; dense scores are exact over the scope's vectors when it holds
     at most EXACT_DENSE paragraphs (HNSW with a selective filter misses neighbours), and
     a Chroma `path $in` filter on a larger one.
+    copies: near-copy groups (qa.store.copies); when given, the copies of a paragraph in
+    other articles count once, as the earliest in scope, which lists the others in its
+    metadata's `also_in`.
     """
 
     def __init__(
@@ -59,8 +63,10 @@ class HybridRetriever(BaseRetriever):
         mode: str = "hybrid",
         candidates: int = CANDIDATES,
         paths: frozenset[str] | None = None,
+        copies: Copies | None = None,
     ) -> None:
         super().__init__()
+        self.copies = copies
         self.embedder = embedder
         self.similarity_top_k = similarity_top_k
         self.mode = mode
@@ -155,6 +161,8 @@ class HybridRetriever(BaseRetriever):
         for ranks in (dense_ranks, lexical_ranks):
             for node_id, (rank, _) in ranks.items():
                 fused[node_id] = fused.get(node_id, 0.0) + 1.0 / (RRF_K + rank)
+        if self.copies is not None and len(self.copies):
+            fused = self.copies.collapse(fused, self.paths)
         order = sorted(fused, key=lambda i: -fused[i])[: self.similarity_top_k]
 
         # Chroma's similarity for a dense hit is exp(-(1 - cosine)); only the paragraphs
@@ -166,7 +174,7 @@ class HybridRetriever(BaseRetriever):
         )
         out: list[NodeWithScore] = []
         for node_id in order:
-            hit = (dense_ranks.get(node_id) or lexical_ranks[node_id])[1]
+            hit = self._hit(node_id, dense_ranks, lexical_ranks)
             meta = hit.node.metadata
             meta["dense_score"] = cosines.get(node_id, 0.0)
             meta["bm25_score"] = (
@@ -175,12 +183,28 @@ class HybridRetriever(BaseRetriever):
             # Ranks in each list (99: not in it): the answerer weighs agreement between them.
             meta["dense_rank"] = dense_ranks[node_id][0] if node_id in dense_ranks else 99
             meta["bm25_rank"] = lexical_ranks[node_id][0] if node_id in lexical_ranks else 99
+            if self.copies is not None and node_id in self.copies.group_of:
+                meta["also_in"] = self.copies.also_in(node_id, self.paths)
             for key in _SCORE_KEYS:
                 if key not in hit.node.excluded_llm_metadata_keys:
                     hit.node.excluded_llm_metadata_keys.append(key)
                     hit.node.excluded_embed_metadata_keys.append(key)
             out.append(NodeWithScore(node=hit.node, score=fused[node_id]))
         return out
+
+    def _hit(
+        self,
+        node_id: str,
+        dense: dict[str, tuple[int, NodeWithScore]],
+        lexical: dict[str, tuple[int, NodeWithScore]],
+    ) -> NodeWithScore:
+        found = dense.get(node_id) or lexical.get(node_id)
+        if found is not None:
+            return found[1]
+        # The earliest copy of a retrieved paragraph, which retrieval did not rank itself:
+        # a copy of the stored node, whose metadata this query may write.
+        assert self.copies is not None
+        return NodeWithScore(node=copy.deepcopy(self.copies.nodes[node_id]), score=0.0)
 
     def _cosines(self, ids: list[str], query: list[float] | None) -> dict[str, float]:
         if not ids or query is None:
@@ -216,4 +240,5 @@ def hybrid_retriever(
         similarity_top_k=k or settings.top_k,
         mode=mode,
         paths=paths,
+        copies=copies_for(settings),
     )

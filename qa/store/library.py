@@ -17,7 +17,7 @@ import shutil
 import tempfile
 import threading
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 from ..errors import IndexMissingError, QAError
@@ -27,6 +27,7 @@ from ..reading.fetch import FetchError, fetch, saved_bytes, saved_name
 from ..reading.word import LEGACY, legacy_hint
 from ..settings import Settings
 from . import quote_rows
+from .copies import copies_for
 from .index import Store, write_lock
 from .ingest import IngestReport, file_of, ingest
 from .opened import open_store
@@ -48,6 +49,8 @@ class ArticleInfo:
     author: str = ""
     site: str = ""
     url: str = ""
+    # The source of an earlier article this one mostly copies (qa.store.copies); "" none.
+    copy_of: str = ""
 
 
 @dataclass
@@ -84,6 +87,9 @@ def list_articles(settings: Settings) -> list[ArticleInfo]:
     if cached is not None and cached[0] is store and cached[1] is lexical:
         return list(cached[2])
     articles = _read_articles(store)
+    copies = copies_for(settings)
+    if len(copies):
+        articles = [replace(a, copy_of=copies.copy_of(a.path)) for a in articles]
     _ARTICLES[store.where] = (store, lexical, articles)
     return list(articles)
 

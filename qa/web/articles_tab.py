@@ -47,7 +47,8 @@ def status_text(settings: Settings) -> str:
 
 def article_rows(settings: Settings) -> list[list[Any]]:
     return [
-        [a.title, shown_date(a.date), a.site, a.author, a.source, a.paragraphs,
+        [a.title + (f" (near-copy of {a.copy_of})" if a.copy_of else ""), shown_date(a.date),
+         a.site, a.author, a.source, a.paragraphs,
          a.added[:16].replace("T", " ") + (" UTC" * bool(a.added))]
         for a in list_articles(settings)
     ]  # fmt: skip

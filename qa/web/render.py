@@ -60,6 +60,14 @@ def details(c: Citation, numbered: bool = True) -> str:
         + (f' <span class="qa-origin">· {esc(about)}</span>' if about else "")
     )
     body = _paragraph(c, highlight=numbered)
+    if c.also_in:
+        others = len({str(o.get("source", "")) for o in c.also_in})
+        where = "; ".join(f"{o.get('source', '')}, paragraph {o.get('paragraph', '')}"
+                          for o in c.also_in)  # fmt: skip
+        summary += (
+            f' <span class="qa-also-in" title="{esc(where)}">· also in {others} '
+            f"article{'s' * (others != 1)}</span>"
+        )
     return (
         f'<details class="qa-source-{c.n}"><summary>{summary}</summary>'
         f"<blockquote>{body}</blockquote></details>"

@@ -17,7 +17,7 @@ from fpdf import FPDF
 from qa import ask
 from qa.reading.articles import BODY, BOILERPLATE, ArticleError, read_articles
 from qa.store.ingest import ingest
-from qa.store.library import delete_article, list_articles
+from qa.store.library import check_upload, delete_article, list_articles
 
 REPLY = """Hello all,
 
@@ -179,6 +179,17 @@ def test_a_mailbox_holds_one_article_per_message(tmp_path: Path) -> None:
     result = delete_article(list_articles(settings)[0].path, settings)
     assert result.file_removed and result.source == "desk.mbox (2 articles)"
     assert list_articles(settings) == [] and not box.exists()
+
+
+def test_the_page_upload_accepts_mail(tmp_path: Path) -> None:
+    eml = write_eml(tmp_path / "breakwater.eml")
+    assert check_upload(eml, "breakwater.eml") == "breakwater.eml"
+    box = write_mbox(tmp_path / "desk.mbox", [("Pier", "The pier repairs cost 800,000 euros.")])
+    assert check_upload(box, "desk.mbox") == "desk.mbox"
+    empty = tmp_path / "empty.mbox"
+    empty.write_bytes(b"From nobody\n\n")
+    with pytest.raises(ArticleError, match="no message with text"):
+        check_upload(empty, "empty.mbox")
 
 
 @pytest.mark.parametrize(

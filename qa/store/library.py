@@ -22,7 +22,7 @@ from pathlib import Path
 
 from ..errors import IndexMissingError, QAError
 from ..reading import articles
-from ..reading.articles import KINDS, SUFFIXES, ArticleError, check_size, read_article
+from ..reading.articles import KINDS, SUFFIXES, ArticleError, check_size, read_articles
 from ..reading.fetch import FetchError, fetch, saved_bytes, saved_name
 from ..reading.word import LEGACY, legacy_hint
 from ..settings import Settings
@@ -150,10 +150,10 @@ def check_upload(path: Path, name: str) -> str:
         probe = Path(tmp) / name
         shutil.copyfile(path, probe)
         try:
-            article = read_article(probe)
+            read = read_articles(probe)
         except ArticleError as exc:
             raise ArticleError(str(exc)) from None
-    if not article.evidence:
+    if not any(article.evidence for article in read):
         raise ArticleError(f"{name}: no paragraph of article text found, skipped")
     return name
 

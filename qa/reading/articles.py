@@ -61,12 +61,14 @@ def read_article(path: Path) -> Article:
     return read_data(path.read_bytes(), path)
 
 
-def read_articles(path: Path, warn: Callable[[str], None] | None = None) -> list[Article]:
+def read_articles(
+    path: Path, warn: Callable[[str], None] | None = None, progress: bool = False
+) -> list[Article]:
     """Every article a file holds: one for most files; each message of an e-mail file or
     mailbox, and each attachment that is an article (qa.reading.mail)."""
     suffix = path.suffix.lower()
     if suffix in MAIL_SUFFIXES:
-        return read_mail(path, warn)
+        return read_mail(path, warn, progress)
     return [read_article(path)]
 
 

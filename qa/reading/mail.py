@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import mailbox
 import re
+import sys
 from collections.abc import Callable, Iterator
 from dataclasses import replace
 from email import policy
@@ -31,6 +32,7 @@ from .paragraphs import BOILERPLATE, Article, ArticleError, split_blocks
 
 MAX_MAILBOX_BYTES = 1024 * 1024 * 1024  # an .mbox; each message still counts as one article
 MAX_MESSAGE_BYTES = 20 * 1024 * 1024
+PROGRESS_FROM = 2000
 ATTACHMENT_SUFFIXES = (".pdf", ".docx", ".html", ".htm", ".txt", ".md")
 
 _QUOTED = re.compile(r"^\s*>")
@@ -46,9 +48,10 @@ def _parser() -> BytesParser:
     return BytesParser(policy=policy.default)
 
 
-def read_mail(path: Path, warn: Warn | None = None) -> list[Article]:
+def read_mail(path: Path, warn: Warn | None = None, progress: bool = False) -> list[Article]:
     """The articles of an .eml or .mbox file; a message that cannot be read is skipped
-    with a warning, the others are kept."""
+    with a warning, the others are kept. `progress`: a bar on stderr for a mailbox of
+    more than PROGRESS_FROM messages (about a millisecond each)."""
     warn = warn or (lambda msg: None)
     size = path.stat().st_size
     if not size:
@@ -70,19 +73,27 @@ def read_mail(path: Path, warn: Warn | None = None) -> list[Article]:
                 f"{MAX_MAILBOX_BYTES // 2**30} GB limit for a mailbox, skipped"
             )
         articles = []
-        for n, message in _mailbox(path, warn):
+        for n, message in _mailbox(path, warn, progress):
             articles.extend(_message(message, path, f"message {n}", warn))
     if not articles:
         raise ArticleError(f"{path.name}: no message with text found, skipped")
     return articles
 
 
-def _mailbox(path: Path, warn: Warn) -> Iterator[tuple[int, EmailMessage]]:
+def _mailbox(path: Path, warn: Warn, progress: bool) -> Iterator[tuple[int, EmailMessage]]:
     """Each message of a mailbox, read one at a time (the mailbox keeps only where each
     starts), numbered from 1 in file order."""
     box = mailbox.mbox(path, factory=None, create=False)
+    keys = list(box.iterkeys())
+    bar = None
+    if progress and len(keys) > PROGRESS_FROM:
+        from tqdm import tqdm
+
+        bar = tqdm(total=len(keys), desc=f"reading {path.name}", unit="msg", file=sys.stderr)
     try:
-        for n, key in enumerate(box.iterkeys(), start=1):
+        for n, key in enumerate(keys, start=1):
+            if bar is not None:
+                bar.update(1)
             try:
                 data = box.get_bytes(key)
                 if len(data) > MAX_MESSAGE_BYTES:
@@ -94,6 +105,8 @@ def _mailbox(path: Path, warn: Warn) -> Iterator[tuple[int, EmailMessage]]:
             except Exception as exc:  # one damaged message must not lose the mailbox
                 warn(f"{path.name}: message {n} could not be read ({type(exc).__name__}), skipped")
     finally:
+        if bar is not None:
+            bar.close()
         box.close()
 
 

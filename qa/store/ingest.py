@@ -226,10 +226,11 @@ def _ingest(
     report = IngestReport()
 
     files, warnings = find_articles(paths)
+    show_progress = not quiet and sys.stderr.isatty()
     articles: list[Article] = []
     for path in files:
         try:
-            articles.extend(read_articles(path, warnings.append))
+            articles.extend(read_articles(path, warnings.append, progress=show_progress))
         except (ArticleError, OSError) as exc:
             warnings.append(str(exc))
     for msg in warnings:

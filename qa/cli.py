@@ -1,10 +1,11 @@
-"""The `qa` command: ingest, ask, check, quotes, timeline, serve, eval."""
+"""The `qa` command: ingest, ask, chat, check, quotes, timeline, serve, eval."""
 
 from __future__ import annotations
 
 import argparse
 import json
 import logging
+import shlex
 import sys
 import textwrap
 from pathlib import Path
@@ -130,6 +131,65 @@ def cmd_ask(args: argparse.Namespace, settings: Settings) -> int:
             streamed.append(item)
             print(item, end="", flush=True)
     return 0
+
+
+CHAT_HELP = (
+    "Ask about the articles; each question is read with the conversation so far. "
+    "/clear forgets it, /scope NAME ... keeps to those articles (/scope alone: all of "
+    "them), /quit or Ctrl-D leaves."
+)
+
+
+def cmd_chat(args: argparse.Namespace, settings: Settings) -> int:
+    """A conversation in the terminal, as on the chat page: a prompt, the answer with its
+    sources under it, the earlier turns passed as history. Reads lines from a pipe too."""
+    from .service import ask
+
+    if args.llm:
+        settings = settings.with_(llm=args.llm)
+    interactive = sys.stdin.isatty()
+    if interactive:
+        import readline  # noqa: F401  (line editing and recall at the prompt)
+
+        print(CHAT_HELP)
+    history: list[dict[str, str]] = []
+    sources: list[str] = list(args.source or [])
+    while True:
+        try:
+            line = input("> " if interactive else "").strip()
+        except EOFError:
+            if interactive:
+                print()
+            return 0
+        except KeyboardInterrupt:
+            print()
+            continue
+        if not line:
+            continue
+        if line in ("/quit", "/exit"):
+            return 0
+        if line == "/clear":
+            history = []
+            print("(the conversation is forgotten)")
+            continue
+        if line.split()[0] == "/scope":
+            sources = shlex.split(line[len("/scope") :])
+            print(f"(asking {', '.join(sources) if sources else 'every article'})")
+            continue
+        if line.startswith("/"):
+            print(CHAT_HELP)
+            continue
+        try:
+            answer = ask(line, history=history, settings=settings, sources=sources or None)
+        except QAError as exc:
+            print(f"error: {exc}")
+            continue
+        if " ".join(answer.standalone_question.split()) != " ".join(line.split()):
+            print(f"(understood as: {answer.standalone_question})")
+        _print_answer(answer)
+        print()
+        history += [{"role": "user", "content": line},
+                    {"role": "assistant", "content": answer.text}]  # fmt: skip
 
 
 def cmd_quotes(args: argparse.Namespace, settings: Settings) -> int:
@@ -268,6 +328,11 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--model", help="model name for --llm openai (default: QA_LLM_MODEL)")
     _scope_arguments(p)
     p.set_defaults(func=cmd_ask)
+
+    p = sub.add_parser("chat", help="a conversation: questions read with the earlier turns")
+    p.add_argument("--llm", choices=ANSWERERS, help="answerer (default: QA_LLM)")
+    p.add_argument("--source", action="append", help="keep to this article (repeatable)")
+    p.set_defaults(func=cmd_chat)
 
     p = sub.add_parser(
         "check", help="check a claim: supported, contradicted, or not in the articles"

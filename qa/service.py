@@ -24,9 +24,11 @@ from .answering.answer import (
     related_citations,
 )
 from .answering.byline import byline_answer
-from .answering.extractive import Asked, Pick, evidence
+from .answering.conversation import names_elsewhere, quoted_articles
+from .answering.extractive import Asked, Evidence, Pick, evidence
 from .answering.followup import Message, condense
 from .answering.llm import llm_for
+from .desk.quotebook import book
 from .desk.said import quote_answer
 from .errors import QAError
 from .search.recency import asks_latest, plain, published
@@ -88,6 +90,7 @@ class _Context:
     timings: dict[str, float] = field(default_factory=dict)
     notes: list[str] = field(default_factory=list)
     scope: Resolved | None = None
+    found: list[Evidence] | None = None  # the offline answerer's evidence, when known
 
 
 def _context(
@@ -110,7 +113,7 @@ def _context(
             notes.append(f"{exc} The follow-up was rewritten offline.")
         timings["condense"] = (time.perf_counter() - t) * 1000
     if standalone is None:
-        standalone = condense(question, history)
+        standalone = condense(question, history, is_person=lambda name: _quoted(name, settings))
 
     resolved, scope_notes = for_question(scope, standalone, settings)
     notes.extend(scope_notes)
@@ -121,10 +124,44 @@ def _context(
     q_vec = retriever.embedder.embed_queries([searched])[0]
     hits = retriever.retrieve_vec(searched, q_vec)
     timings["retrieve"] = (time.perf_counter() - t1) * 1000
-    return _Context(
+    ctx = _Context(
         question, standalone, searched, asks_latest(standalone), retriever, q_vec, hits, t0,
         timings, notes, resolved,
     )  # fmt: skip
+    if history and resolved is None:
+        _lean_to_focus(ctx, history, settings)
+    return ctx
+
+
+def _quoted(name: str, settings: Settings) -> bool:
+    """Whether the articles quote someone of this name (a person, not a place)."""
+    return bool(book(settings).groups.find(name))
+
+
+def _lean_to_focus(ctx: _Context, history: Sequence[Message], settings: Settings) -> None:
+    """A follow-up is answered from the articles the conversation's answers quoted when
+    they answer it (and it names nothing they never mention); else from every article.
+    The answer's notes say which."""
+    t = time.perf_counter()
+    focus = quoted_articles(history, ctx.retriever)
+    if focus is None:
+        return
+    focused = hybrid_retriever(settings, mode=settings.retrieval, paths=focus.paths)
+    hits = focused.retrieve_vec(ctx.searched, ctx.q_vec)
+    if names_elsewhere(ctx.standalone, [h.node.get_content() for h in hits]):
+        return
+    latest = ctx.latest and settings.scorer == "learned"
+    asked = Asked(ctx.searched, ctx.q_vec, hits, focused.embedder, idf_for(focused.store), latest)
+    found = evidence(settings.scorer, asked, focused.retrieve_vec)
+    ctx.timings["focus"] = (time.perf_counter() - t) * 1000
+    if any(part.picks for part in found):
+        ctx.retriever, ctx.hits, ctx.found = focused, hits, found
+        ctx.notes.append(f"Kept to the article this conversation is about: {focus.describe()}.")
+    else:
+        ctx.notes.append(
+            f"The article this conversation is about ({focus.describe()}) does not answer "
+            "this; answered from all the articles."
+        )
 
 
 def _finish(answer: Answer, ctx: _Context) -> Answer:
@@ -153,7 +190,7 @@ def _extractive(ctx: _Context, settings: Settings) -> Answer:
     asked = Asked(
         ctx.searched, ctx.q_vec, ctx.hits, retriever.embedder, idf_for(retriever.store), latest
     )
-    found = evidence(settings.scorer, asked, retriever.retrieve_vec)
+    found = ctx.found or evidence(settings.scorer, asked, retriever.retrieve_vec)
     picks: list[Pick] = []
     for part in found:
         picks.extend(p for p in part.picks if p.sentence not in {q.sentence for q in picks})

@@ -1,33 +1,63 @@
-"""Offline follow-up rewriting: make "he", "it", "that ministry" stand on their own.
+"""Offline follow-up rewriting: make "he", "it", "that ministry", "How old?" stand on their
+own, from the conversation's earlier questions and answers.
 
-No model is needed: the referent of a pronoun in a short follow-up is almost always a
-name in the previous question or answer. We replace what we can resolve and append the
-previous question's words for what we cannot, so retrieval still sees the topic.
+No model is needed for most of it: the referent of a pronoun in a short follow-up is
+almost always a name in the last few turns, and most often the short answer of the last
+one ("Who was named MVP?" -> "LeBron James" -> "How many points did he score?"). A bare
+question ("Why?", "How old?", "Out of how many?") asks again about what the last turn was
+about. We replace what we can resolve and append the earlier turn's words for what we
+cannot, so retrieval still sees the topic.
+
+Whether a name is a person is, where the caller knows it, the index's own knowledge (the
+people the articles quote: `is_person`); otherwise the shape of the name, with the words
+that make a name an organisation or an office.
 """
 
 from __future__ import annotations
 
 import re
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 
 Message = dict[str, str]
 
+TURNS = 3  # question/answer pairs looked back over for a referent
 _PERSONAL = {"he": "", "him": "", "she": "", "his": "'s", "her": ""}
 _THING = {"it", "its", "they", "them", "their", "this", "that", "these", "those", "there"}
 _DEMONSTRATIVE = re.compile(r"\b(that|this|these|those|the same)\s+([a-z][a-z-]+)", re.IGNORECASE)
 _FOLLOW_START = re.compile(r"^\s*(and|also|what about|how about|and what about|what else)\b", re.I)
+# A question that is only a question word or phrase: "Why?", "How old?", "Out of how
+# many?", "With what vehicle?", "Where to?", "Anything else?".
+_BARE = re.compile(
+    r"^\s*(?:(?:and|so|but)\s+)?(?:(?:out\s+of|with|from|for|to|in|on|at|by|since|until)\s+)?"
+    r"(?:who|whom|whose|what|which|when|where|why|how)(?:\s+\w+){0,2}?\s*\??\s*$"
+    r"|^\s*(?:anything|what)\s+else\s*\??\s*$",
+    re.IGNORECASE,
+)
+_VERB = re.compile(
+    r"\b(is|are|was|were|did|does|do|has|have|had|will|would|can|could|said|says|went|got)\b",
+    re.I,
+)
 # Capitalised phrases, allowing "of", "the", "for", "and" inside: "Ministry of Security of Panama".
 _ENTITY = re.compile(r"\b[A-Z][\w’'.-]*(?:\s+(?:(?:of|the|for|and|de|del)\s+)*[A-Z][\w’'.-]*)*")
+# Words that make a capitalised phrase an organisation, an office, a place or a document
+# rather than a person: English, not any article's.
 _NOT_PERSON = re.compile(
-    r"\b(Ministry|Department|Bureau|Office|House|States|Panama|Gap|Jungle|Security|"
-    r"Secretary|Declaration|Clan|Golfo|News|Mobility|Agreement|U\.S\.|US|America)\b"
+    r"\b(Ministry|Department|Bureau|Office|Agency|Council|Committee|Commission|Court|House|"
+    r"Party|Union|Association|Company|Corporation|Group|Bank|University|School|College|"
+    r"Hospital|Police|Army|Navy|Force|Government|Parliament|Senate|Congress|Secretary|"
+    r"Security|Declaration|Agreement|Act|Initiative|News|Times|Post|Street|Road|River|"
+    r"Mountain|Lake|Sea|Ocean|Island|Gap|Park|City|County|State|States|Republic|Kingdom|"
+    r"North|South|East|West|Northern|Southern|Eastern|Western|Day|Monday|Tuesday|Wednesday|"
+    r"Thursday|Friday|Saturday|Sunday|January|February|March|April|May|June|July|August|"
+    r"September|October|November|December|U\.S\.|US|UK|UN|EU)\b"
 )
 _QUESTION_WORDS = {"Who", "What", "Which", "How", "When", "Where", "Why", "Whose", "Did", "Does",
                    "Is", "Are", "Was", "Were", "The", "A", "An", "In", "On", "And"}  # fmt: skip
 _MARKER = re.compile(r"\s*\[\d+\]")
+_ABSTAINED = "The articles don't answer"
 
 
-def _entities(text: str) -> list[str]:
+def entities(text: str) -> list[str]:
     found = []
     for m in _ENTITY.finditer(_MARKER.sub("", text)):
         words = m.group(0).split()
@@ -38,31 +68,83 @@ def _entities(text: str) -> list[str]:
     return found
 
 
-def _person(candidates: list[str]) -> str | None:
-    for name in candidates:
-        if len(name.split()) >= 2 and not _NOT_PERSON.search(name):
-            return name
-    return None
+def _looks_like_person(name: str) -> bool:
+    return 2 <= len(name.split()) <= 4 and not _NOT_PERSON.search(name)
 
 
-def _previous(history: Sequence[Message]) -> tuple[str, str]:
-    user = next((m["content"] for m in reversed(history) if m.get("role") == "user"), "")
-    bot = next((m["content"] for m in reversed(history) if m.get("role") == "assistant"), "")
-    return str(user), _MARKER.sub("", str(bot))
+def turns(history: Sequence[Message]) -> list[tuple[str, str]]:
+    """(question, answer) pairs, oldest first; an answer without its [n] markers."""
+    pairs: list[tuple[str, str]] = []
+    question = ""
+    for m in history:
+        if m.get("role") == "user":
+            if question:
+                pairs.append((question, ""))
+            question = str(m.get("content", ""))
+        elif m.get("role") == "assistant":
+            pairs.append((question, _MARKER.sub("", str(m.get("content", "")))))
+            question = ""
+    if question:
+        pairs.append((question, ""))
+    return pairs
+
+
+def short_answer(answer: str) -> str:
+    """The asked fact an answer opens with (`LeBron James [1]. "..."`), "" when none."""
+    if not answer or answer.startswith(_ABSTAINED):
+        return ""
+    head = re.split(r'\.\s+"|\s*;\s+', answer, maxsplit=1)[0].strip().rstrip(".")
+    return head if head and len(head.split()) <= 6 and not head.startswith('"') else ""
 
 
 def needs_context(question: str) -> bool:
     words = re.findall(r"[A-Za-z’']+", question.lower())
-    return bool(_FOLLOW_START.search(question) or any(w in _PERSONAL or w in _THING for w in words))
+    return bool(
+        _FOLLOW_START.search(question)
+        or is_bare(question)
+        or any(w in _PERSONAL or w in _THING for w in words)
+    )
 
 
-def condense(question: str, history: Sequence[Message] | None) -> str:
+def is_bare(question: str) -> bool:
+    """A question word or phrase alone ("Why?", "How old?", "With what vehicle?")."""
+    return bool(_BARE.match(question)) and not _VERB.search(question)
+
+
+def condense(
+    question: str,
+    history: Sequence[Message] | None,
+    is_person: Callable[[str], bool] | None = None,
+) -> str:
     """A standalone version of `question` given earlier turns (unchanged if it already
-    stands alone or there is no history)."""
+    stands alone or there is no history). `is_person`: whether a name is a person, where
+    the caller knows (the index's quoted people)."""
     if not history or not needs_context(question):
         return question
-    prev_q, prev_a = _previous(history)
-    candidates = _entities(prev_q) + _entities(prev_a)
+    recent = turns(history)[-TURNS:]
+    if not recent:
+        return question
+    prev_q, prev_a = recent[-1]
+    short = short_answer(prev_a)
+
+    def person_of(names: list[str]) -> str | None:
+        known = [n for n in names if is_person is not None and is_person(n)]
+        shaped = [n for n in names if _looks_like_person(n)]
+        return (known or shaped or [None])[0]  # type: ignore[list-item]
+
+    # The last answer's fact first, then the last turn, then the turns before it.
+    candidates: list[str] = entities(short)
+    for q, a in reversed(recent):
+        candidates += [c for c in entities(a) + entities(q) if c not in candidates]
+    person = person_of(entities(short)) or person_of(candidates)
+
+    if is_bare(question):
+        # "How old?" after "Who was named the best player?" / "Maria Lopez": about her.
+        if person and re.match(r"^\s*how old\b", question, re.I):
+            return f"How old is {person}?"
+        topic = " ".join(x for x in (prev_q.strip().rstrip("?"), short) if x)
+        return f"{question.strip()} (context: {topic})" if topic else question
+
     rewritten = question
     resolved = False
 
@@ -76,7 +158,6 @@ def condense(question: str, history: Sequence[Message] | None) -> str:
         return m.group(0)
 
     rewritten = _DEMONSTRATIVE.sub(sub_demonstrative, rewritten)
-    person = _person(candidates)
     if person:
 
         def sub_person(m: re.Match[str]) -> str:

@@ -105,3 +105,15 @@ def test_short_answer_is_bold_and_an_unsupported_sentence_is_marked() -> None:
     assert '<span class="qa-flag">⚠️ (not found in <sup' in html
     # a short answer the text does not start with is not highlighted
     assert "qa-short" not in answer_html("Six million [1].", short="$6,000,000")
+
+
+def test_a_citation_with_copies_says_where_else_it_stands() -> None:
+    answer = cited()
+    answer.citations[0].also_in = [
+        {"source": "b<x>.txt", "paragraph": 3, "date": "2024-03-05", "site": ""},
+        {"source": "c.txt", "paragraph": 2, "date": "", "site": ""},
+    ]
+    html = render(answer)
+    assert "also in 2 articles" in html
+    assert "b&lt;x&gt;.txt, paragraph 3; c.txt, paragraph 2" in html  # the tooltip, escaped
+    assert "also in" not in render(cited())

@@ -24,7 +24,7 @@ from .answering.answer import (
     related_citations,
 )
 from .answering.byline import byline_answer
-from .answering.conversation import names_elsewhere, quoted_articles
+from .answering.conversation import Focus, names_elsewhere, quoted_articles
 from .answering.extractive import Asked, Evidence, Pick, evidence
 from .answering.followup import Message, condense
 from .answering.llm import llm_for
@@ -36,6 +36,7 @@ from .search.retrieve import HybridRetriever, hybrid_retriever
 from .search.scope import Resolved, Scope, for_question, resolve
 from .settings import Settings
 from .store.embedding import get_embedder
+from .store.opened import stored_paragraphs
 
 
 def retrieve(
@@ -112,8 +113,18 @@ def _context(
         except QAError as exc:
             notes.append(f"{exc} The follow-up was rewritten offline.")
         timings["condense"] = (time.perf_counter() - t) * 1000
+    focus, focus_text = None, ""
+    if history and scope is None:
+        focus = quoted_articles(history, hybrid_retriever(settings, mode=settings.retrieval))
+        if focus is not None:
+            _, stored = stored_paragraphs(settings)
+            focus_text = " ".join(n.get_content() for n in stored
+                                  if n.metadata.get("path") in focus.paths).lower()  # fmt: skip
     if standalone is None:
-        standalone = condense(question, history, is_person=lambda name: _quoted(name, settings))
+        standalone = condense(
+            question, history, is_person=lambda name: _quoted(name, settings),
+            in_focus=(lambda name: name.lower() in focus_text) if focus else None,
+        )  # fmt: skip
 
     resolved, scope_notes = for_question(scope, standalone, settings)
     notes.extend(scope_notes)
@@ -128,8 +139,8 @@ def _context(
         question, standalone, searched, asks_latest(standalone), retriever, q_vec, hits, t0,
         timings, notes, resolved,
     )  # fmt: skip
-    if history and resolved is None:
-        _lean_to_focus(ctx, history, settings)
+    if focus is not None and resolved is None:
+        _lean_to_focus(ctx, focus, focus_text, settings)
     return ctx
 
 
@@ -138,18 +149,15 @@ def _quoted(name: str, settings: Settings) -> bool:
     return bool(book(settings).groups.find(name))
 
 
-def _lean_to_focus(ctx: _Context, history: Sequence[Message], settings: Settings) -> None:
-    """A follow-up is answered from the articles the conversation's answers quoted when
-    they answer it (and it names nothing they never mention); else from every article.
-    The answer's notes say which."""
+def _lean_to_focus(ctx: _Context, focus: Focus, focus_text: str, settings: Settings) -> None:
+    """A follow-up is answered from the article the conversation's answers quoted when it
+    answers it (and it names nothing the article never mentions); else from every
+    article. The answer's notes say which."""
     t = time.perf_counter()
-    focus = quoted_articles(history, ctx.retriever)
-    if focus is None:
+    if names_elsewhere(ctx.standalone, focus_text):
         return
     focused = hybrid_retriever(settings, mode=settings.retrieval, paths=focus.paths)
     hits = focused.retrieve_vec(ctx.searched, ctx.q_vec)
-    if names_elsewhere(ctx.standalone, [h.node.get_content() for h in hits]):
-        return
     latest = ctx.latest and settings.scorer == "learned"
     asked = Asked(ctx.searched, ctx.q_vec, hits, focused.embedder, idf_for(focused.store), latest)
     found = evidence(settings.scorer, asked, focused.retrieve_vec)

@@ -1,7 +1,7 @@
-"""What a conversation is about: the articles its recent answers quoted. A follow-up leans
-toward them (qa.service tries them first and keeps to them when they answer), unless it
-names something they never mention: then, as when they do not answer, the whole index
-is asked. A preference, not a scope: a scope the user chose always rules.
+"""What a conversation is about: the article its recent answers quoted most. A follow-up
+leans toward it (qa.service tries it first and keeps to it when it answers), unless it
+names something the article never mentions: then, as when it does not answer, the whole
+index is asked. A preference, not a scope: a scope the user chose always rules.
 
 The articles are found from the answers' own text, so a conversation passed as plain
 messages (the chat page, `ask(history=...)`, `/ask`, `qa chat`) works the same: each
@@ -19,7 +19,7 @@ from ..reading.text import split_sentences
 from ..search.retrieve import HybridRetriever
 from .followup import Message, entities, turns
 
-FOCUS_TURNS = 2  # answers looked back over
+FOCUS_TURNS = 4  # answers looked back over
 _QUOTE_MARKS = "\"“”' "
 
 
@@ -33,28 +33,39 @@ class Focus:
 
 
 def quoted_articles(history: Sequence[Message], retriever: HybridRetriever) -> Focus | None:
-    """The articles the last FOCUS_TURNS answers quoted, or None (nothing quoted verbatim:
-    a hand-written or model-written history, or only abstentions)."""
-    paths: list[str] = []
-    sources: list[str] = []
-    for _, answer in reversed(turns(history)[-FOCUS_TURNS:]):
+    """The article the last FOCUS_TURNS answers quoted most often (the latest among
+    equals), or None (nothing quoted verbatim: a hand-written or model-written history,
+    or only abstentions). Most often, not last: one answer that strayed to another
+    article does not take the conversation with it."""
+    counts: dict[str, int] = {}
+    names: dict[str, str] = {}
+    latest: dict[str, int] = {}
+    for age, (_, answer) in enumerate(reversed(turns(history)[-FOCUS_TURNS:])):
         sentences = [s.strip(_QUOTE_MARKS) for s in split_sentences(answer)]
         sentences = [s for s in sentences if len(s.split()) >= 5]
         if not sentences:
             continue
+        quoted: set[str] = set()
         for hit in retriever.retrieve(" ".join(sentences)[:2000]):
-            text = hit.node.get_content()
-            if any(s[:80] in text for s in sentences):
-                path = str(hit.node.metadata.get("path", ""))
-                if path and path not in paths:
-                    paths.append(path)
-                    sources.append(str(hit.node.metadata.get("source", "")))
-    return Focus(frozenset(paths), tuple(sources)) if paths else None
+            path = str(hit.node.metadata.get("path", ""))
+            if (
+                path
+                and path not in quoted
+                and any(s[:80] in hit.node.get_content() for s in sentences)
+            ):
+                quoted.add(path)
+                counts[path] = counts.get(path, 0) + 1
+                names[path] = str(hit.node.metadata.get("source", ""))
+                latest.setdefault(path, age)
+    if not counts:
+        return None
+    best = min(counts, key=lambda p: (-counts[p], latest[p]))
+    return Focus(frozenset({best}), (names[best],))
 
 
-def names_elsewhere(question: str, focus_texts: Sequence[str]) -> bool:
-    """The question names something (a capitalised name) the focused articles never
-    mention: it has moved on to another topic."""
-    text = " ".join(focus_texts).lower()
+def names_elsewhere(question: str, focus_text: str) -> bool:
+    """The question names something (a capitalised name) the focused article never
+    mentions: it has moved on to another topic."""
+    text = focus_text.lower()
     names = [n for n in entities(question) if not re.fullmatch(r"I|I'm|I’m", n)]
     return any(n.lower() not in text for n in names)

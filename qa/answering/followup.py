@@ -115,10 +115,13 @@ def condense(
     question: str,
     history: Sequence[Message] | None,
     is_person: Callable[[str], bool] | None = None,
+    in_focus: Callable[[str], bool] | None = None,
 ) -> str:
     """A standalone version of `question` given earlier turns (unchanged if it already
     stands alone or there is no history). `is_person`: whether a name is a person, where
-    the caller knows (the index's quoted people)."""
+    the caller knows (the index's quoted people); `in_focus`: whether the article the
+    conversation is about names it (a name only an answer that strayed gave is not
+    who "he" is)."""
     if not history or not needs_context(question):
         return question
     recent = turns(history)[-TURNS:]
@@ -128,6 +131,8 @@ def condense(
     short = short_answer(prev_a)
 
     def person_of(names: list[str]) -> str | None:
+        if in_focus is not None:
+            names = [n for n in names if in_focus(n)] or names
         known = [n for n in names if is_person is not None and is_person(n)]
         shaped = [n for n in names if _looks_like_person(n)]
         return (known or shaped or [None])[0]  # type: ignore[list-item]

@@ -10,7 +10,7 @@ export ANONYMIZED_TELEMETRY := False
 # Tests and training see one hash seed: set order must never decide what is learned or shown.
 export PYTHONHASHSEED := 0
 
-.PHONY: install index run test lint browser ocr bench bench-embedders bench-answerer train-answerer record-slice clean
+.PHONY: install index run test lint browser ocr bench bench-embedders bench-answerer train-answerer train-referents record-slice clean
 
 $(STAMP): requirements.lock pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -85,6 +85,11 @@ bench-answerer: install
 # fit part (deterministic; about 8 minutes on 2 cores): qa/answering/models/support.npz
 train-answerer: install
 	$(BIN)/python -m qa.answering.training
+
+# Who "he" is in a follow-up: the referent ranker refitted on the fit part of
+# ../shared/data/coqa (seconds): qa/answering/models/referents.json
+train-referents: install
+	$(BIN)/python -m qa.answering.referents
 
 # On a machine whose slice features differ from the one that fitted the model, re-record
 # only the slice check (tests/test_answerer.py) without refitting: seconds, not minutes.

@@ -119,11 +119,12 @@ def _context(
         if focus is not None:
             _, stored = stored_paragraphs(settings)
             focus_text = " ".join(n.get_content() for n in stored
-                                  if n.metadata.get("path") in focus.paths).lower()  # fmt: skip
+                                  if n.metadata.get("path") in focus.paths)  # fmt: skip
     if standalone is None:
         standalone = condense(
             question, history, is_person=lambda name: _quoted(name, settings),
-            in_focus=(lambda name: name.lower() in focus_text) if focus else None,
+            in_focus=(lambda name: name.lower() in focus_text.lower()) if focus else None,
+            article=focus_text,
         )  # fmt: skip
 
     resolved, scope_notes = for_question(scope, standalone, settings)

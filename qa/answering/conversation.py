@@ -17,7 +17,8 @@ from dataclasses import dataclass
 
 from ..reading.text import split_sentences
 from ..search.retrieve import HybridRetriever
-from .followup import Message, entities, turns
+from .followup import Message, turns
+from .referents import entities
 
 FOCUS_TURNS = 4  # answers looked back over
 _QUOTE_MARKS = "\"“”' "

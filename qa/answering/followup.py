@@ -18,6 +18,8 @@ from __future__ import annotations
 import re
 from collections.abc import Callable, Sequence
 
+from .referents import NOT_PERSON, candidates_of, entities, ranker
+
 Message = dict[str, str]
 
 TURNS = 3  # question/answer pairs looked back over for a referent
@@ -33,43 +35,16 @@ _BARE = re.compile(
     r"|^\s*(?:anything|what)\s+else\s*\??\s*$",
     re.IGNORECASE,
 )
+_MARKER = re.compile(r"\s*\[\d+\]")
+_ABSTAINED = "The articles don't answer"
 _VERB = re.compile(
     r"\b(is|are|was|were|did|does|do|has|have|had|will|would|can|could|said|says|went|got)\b",
     re.I,
 )
-# Capitalised phrases, allowing "of", "the", "for", "and" inside: "Ministry of Security of Panama".
-_ENTITY = re.compile(r"\b[A-Z][\w’'.-]*(?:\s+(?:(?:of|the|for|and|de|del)\s+)*[A-Z][\w’'.-]*)*")
-# Words that make a capitalised phrase an organisation, an office, a place or a document
-# rather than a person: English, not any article's.
-_NOT_PERSON = re.compile(
-    r"\b(Ministry|Department|Bureau|Office|Agency|Council|Committee|Commission|Court|House|"
-    r"Party|Union|Association|Company|Corporation|Group|Bank|University|School|College|"
-    r"Hospital|Police|Army|Navy|Force|Government|Parliament|Senate|Congress|Secretary|"
-    r"Security|Declaration|Agreement|Act|Initiative|News|Times|Post|Street|Road|River|"
-    r"Mountain|Lake|Sea|Ocean|Island|Gap|Park|City|County|State|States|Republic|Kingdom|"
-    r"North|South|East|West|Northern|Southern|Eastern|Western|Day|Monday|Tuesday|Wednesday|"
-    r"Thursday|Friday|Saturday|Sunday|January|February|March|April|May|June|July|August|"
-    r"September|October|November|December|U\.S\.|US|UK|UN|EU)\b"
-)
-_QUESTION_WORDS = {"Who", "What", "Which", "How", "When", "Where", "Why", "Whose", "Did", "Does",
-                   "Is", "Are", "Was", "Were", "The", "A", "An", "In", "On", "And"}  # fmt: skip
-_MARKER = re.compile(r"\s*\[\d+\]")
-_ABSTAINED = "The articles don't answer"
-
-
-def entities(text: str) -> list[str]:
-    found = []
-    for m in _ENTITY.finditer(_MARKER.sub("", text)):
-        words = m.group(0).split()
-        while words and words[0] in _QUESTION_WORDS:
-            words = words[1:]
-        if words:
-            found.append(" ".join(words).rstrip(".,;:’'"))
-    return found
 
 
 def _looks_like_person(name: str) -> bool:
-    return 2 <= len(name.split()) <= 4 and not _NOT_PERSON.search(name)
+    return 2 <= len(name.split()) <= 4 and not NOT_PERSON.search(name)
 
 
 def turns(history: Sequence[Message]) -> list[tuple[str, str]]:
@@ -116,12 +91,14 @@ def condense(
     history: Sequence[Message] | None,
     is_person: Callable[[str], bool] | None = None,
     in_focus: Callable[[str], bool] | None = None,
+    article: str = "",
 ) -> str:
     """A standalone version of `question` given earlier turns (unchanged if it already
     stands alone or there is no history). `is_person`: whether a name is a person, where
     the caller knows (the index's quoted people); `in_focus`: whether the article the
     conversation is about names it (a name only an answer that strayed gave is not
-    who "he" is)."""
+    who "he" is); `article`: that article's text, for the learned ranker
+    (qa.answering.referents), which judges the one-word names the rule cannot."""
     if not history or not needs_context(question):
         return question
     recent = turns(history)[-TURNS:]
@@ -141,7 +118,10 @@ def condense(
     candidates: list[str] = entities(short)
     for q, a in reversed(recent):
         candidates += [c for c in entities(a) + entities(q) if c not in candidates]
-    person = person_of(entities(short)) or person_of(candidates)
+    person = None
+    if article and re.search(r"\b(he|him|his|she|her)\b", question, re.I):
+        person = ranker().pick(candidates_of(recent), article)
+    person = person or person_of(entities(short)) or person_of(candidates)
 
     if is_bare(question):
         # "How old?" after "Who was named the best player?" / "Maria Lopez": about her.

@@ -113,17 +113,19 @@ def _context(
         except QAError as exc:
             notes.append(f"{exc} The follow-up was rewritten offline.")
         timings["condense"] = (time.perf_counter() - t) * 1000
-    focus, focus_text = None, ""
+    focus, focus_text, unscoped = None, "", None
     if history and scope is None:
-        focus = quoted_articles(history, hybrid_retriever(settings, mode=settings.retrieval))
+        unscoped = hybrid_retriever(settings, mode=settings.retrieval)
+        focus = quoted_articles(history, unscoped)
         if focus is not None:
             _, stored = stored_paragraphs(settings)
             focus_text = " ".join(n.get_content() for n in stored
                                   if n.metadata.get("path") in focus.paths)  # fmt: skip
     if standalone is None:
+        lowered = focus_text.lower()
         standalone = condense(
             question, history, is_person=lambda name: _quoted(name, settings),
-            in_focus=(lambda name: name.lower() in focus_text.lower()) if focus else None,
+            in_focus=(lambda name: name.lower() in lowered) if focus else None,
             article=focus_text,
         )  # fmt: skip
 
@@ -131,7 +133,10 @@ def _context(
     notes.extend(scope_notes)
     searched = plain(standalone, dates=bool(resolved and resolved.scope.implied))
     paths = resolved.paths if resolved else None
-    retriever = hybrid_retriever(settings, mode=settings.retrieval, paths=paths)
+    if unscoped is None or paths is not None:
+        retriever = hybrid_retriever(settings, mode=settings.retrieval, paths=paths)
+    else:
+        retriever = unscoped
     t1 = time.perf_counter()
     q_vec = retriever.embedder.embed_queries([searched])[0]
     hits = retriever.retrieve_vec(searched, q_vec)
@@ -159,9 +164,7 @@ def _lean_to_focus(ctx: _Context, focus: Focus, focus_text: str, settings: Setti
         return
     focused = hybrid_retriever(settings, mode=settings.retrieval, paths=focus.paths)
     hits = focused.retrieve_vec(ctx.searched, ctx.q_vec)
-    latest = ctx.latest and settings.scorer == "learned"
-    asked = Asked(ctx.searched, ctx.q_vec, hits, focused.embedder, idf_for(focused.store), latest)
-    found = evidence(settings.scorer, asked, focused.retrieve_vec)
+    found = _evidence(ctx, settings, focused, hits)
     ctx.timings["focus"] = (time.perf_counter() - t) * 1000
     if any(part.picks for part in found):
         ctx.retriever, ctx.hits, ctx.found = focused, hits, found
@@ -189,17 +192,23 @@ def _finish(answer: Answer, ctx: _Context) -> Answer:
     return answer
 
 
+def _evidence(
+    ctx: _Context, settings: Settings, retriever: HybridRetriever, hits: list[NodeWithScore]
+) -> list[Evidence]:
+    """The offline answerer's evidence for the question among `hits`. The hand-set
+    baseline scorer keeps its order; the learned one prefers the latest."""
+    latest = ctx.latest and settings.scorer == "learned"
+    idf = idf_for(retriever.store)
+    asked = Asked(ctx.searched, ctx.q_vec, hits, retriever.embedder, idf, latest)
+    return evidence(settings.scorer, asked, retriever.retrieve_vec)
+
+
 def _extractive(ctx: _Context, settings: Settings) -> Answer:
     """The offline answerer: the asked fact and the sentence stating it, each cited, or
     abstain when no sentence states it."""
     t2 = time.perf_counter()
-    retriever = ctx.retriever
-    # The hand-set baseline scorer keeps its order; the learned one prefers the latest.
     latest = ctx.latest and settings.scorer == "learned"
-    asked = Asked(
-        ctx.searched, ctx.q_vec, ctx.hits, retriever.embedder, idf_for(retriever.store), latest
-    )
-    found = ctx.found or evidence(settings.scorer, asked, retriever.retrieve_vec)
+    found = ctx.found or _evidence(ctx, settings, ctx.retriever, ctx.hits)
     picks: list[Pick] = []
     for part in found:
         picks.extend(p for p in part.picks if p.sentence not in {q.sentence for q in picks})

@@ -18,7 +18,7 @@ from __future__ import annotations
 import re
 from collections.abc import Callable, Sequence
 
-from .referents import NOT_PERSON, candidates_of, entities, ranker
+from .referents import MARKER, NOT_PERSON, PERSONAL, candidates_of, entities, ranker
 
 Message = dict[str, str]
 
@@ -35,7 +35,6 @@ _BARE = re.compile(
     r"|^\s*(?:anything|what)\s+else\s*\??\s*$",
     re.IGNORECASE,
 )
-_MARKER = re.compile(r"\s*\[\d+\]")
 _ABSTAINED = "The articles don't answer"
 _VERB = re.compile(
     r"\b(is|are|was|were|did|does|do|has|have|had|will|would|can|could|said|says|went|got)\b",
@@ -57,7 +56,7 @@ def turns(history: Sequence[Message]) -> list[tuple[str, str]]:
                 pairs.append((question, ""))
             question = str(m.get("content", ""))
         elif m.get("role") == "assistant":
-            pairs.append((question, _MARKER.sub("", str(m.get("content", "")))))
+            pairs.append((question, MARKER.sub("", str(m.get("content", "")))))
             question = ""
     if question:
         pairs.append((question, ""))
@@ -119,7 +118,7 @@ def condense(
     for q, a in reversed(recent):
         candidates += [c for c in entities(a) + entities(q) if c not in candidates]
     person = None
-    if article and re.search(r"\b(he|him|his|she|her)\b", question, re.I):
+    if article and PERSONAL.search(question):
         person = ranker().pick(candidates_of(recent), article)
     person = person or person_of(entities(short)) or person_of(candidates)
 
@@ -150,7 +149,7 @@ def condense(
             resolved = True
             return person + _PERSONAL[m.group(0).lower()]
 
-        rewritten = re.sub(r"\b(he|him|she|his|her)\b", sub_person, rewritten, flags=re.I)
+        rewritten = PERSONAL.sub(sub_person, rewritten)
     words = set(re.findall(r"[a-z]+", rewritten.lower()))
     if not resolved or words & _THING or _FOLLOW_START.search(question):
         # Unresolved references: carry the previous question's topic along.

@@ -30,7 +30,7 @@ PRECISION = 0.8
 FEATURES = ("one_word", "two_words", "more_words", "last_turn", "two_back", "in_answer",
             "first_in_text", "share", "capitalised_in_article", "mostly_lower_case",
             "organisation_word")  # fmt: skip
-_PERSONAL = re.compile(r"\b(he|him|his|she|her)\b", re.I)
+PERSONAL = re.compile(r"\b(he|him|his|she|her)\b", re.I)
 
 # Capitalised phrases, allowing "of", "the", "for", "and" inside: "Ministry of Security of Panama".
 _ENTITY = re.compile(r"\b[A-Z][\w’'.-]*(?:\s+(?:(?:of|the|for|and|de|del)\s+)*[A-Z][\w’'.-]*)*")
@@ -48,12 +48,12 @@ NOT_PERSON = re.compile(
 )
 _QUESTION_WORDS = {"Who", "What", "Which", "How", "When", "Where", "Why", "Whose", "Did", "Does",
                    "Is", "Are", "Was", "Were", "The", "A", "An", "In", "On", "And"}  # fmt: skip
-_MARKER = re.compile(r"\s*\[\d+\]")
+MARKER = re.compile(r"\s*\[\d+\]")
 
 
 def entities(text: str) -> list[str]:
     found = []
-    for m in _ENTITY.finditer(_MARKER.sub("", text)):
+    for m in _ENTITY.finditer(MARKER.sub("", text)):
         words = m.group(0).split()
         while words and words[0] in _QUESTION_WORDS:
             words = words[1:]
@@ -159,7 +159,7 @@ def examples(stories: Sequence[dict[str, object]]) -> list[Example]:
         questions = [q["input_text"] for q in s["questions"]]  # type: ignore[attr-defined]
         answers = s["answers"]
         for t in range(1, len(questions)):
-            if not _PERSONAL.search(questions[t]):
+            if not PERSONAL.search(questions[t]):
                 continue
             turns = [(questions[k], answers[k]["input_text"]) for k in range(t)]  # type: ignore[index]
             cands = candidates_of(turns)

@@ -16,13 +16,12 @@ import shutil
 import subprocess
 from typing import Any
 
-from .paragraphs import ArticleError, split_blocks
+from .paragraphs import ArticleError, join_lines, split_blocks
 
 DPI = 300  # what tesseract reads best; a scan's own pixels are used for images
 TIMEOUT = 120  # seconds for one page
 MAX_PIXELS = 60_000_000  # an image larger than this is not a page (decompression bomb)
 IMAGE_SUFFIXES = (".png", ".jpg", ".jpeg")
-_HYPHEN_BREAK = re.compile(r"(?<=[^\W\d_])-$")
 
 
 def available() -> bool:
@@ -60,14 +59,7 @@ def paragraphs_of(text: str) -> list[str]:
     one are joined, a word broken by a hyphen at a line's end made whole again."""
     out: list[str] = []
     for block in split_blocks(text.replace("\x0c", "\n")):
-        joined = ""
-        for line in (ln.strip() for ln in block.split("\n")):
-            if not line:
-                continue
-            if joined and _HYPHEN_BREAK.search(joined) and line[:1].islower():
-                joined = joined[:-1] + line
-            else:
-                joined = f"{joined} {line}" if joined else line
+        joined = join_lines([ln.strip() for ln in block.split("\n") if ln.strip()])
         if re.search(r"\w{2,}", joined):  # speckle read as a stray mark is no paragraph
             out.append(joined)
     return out

@@ -60,6 +60,23 @@ class Article:
         return [p for p in self.paragraphs if p.kind == BODY]
 
 
+_HYPHEN_BREAK = re.compile(r"(?<=[^\W\d_])-$")
+
+
+def join_lines(lines: list[str]) -> str:
+    """The lines of one paragraph as one line; a word broken by a hyphen at a line's end
+    (followed by a lower-case letter) is made whole again."""
+    text = ""
+    for line in lines:
+        if not text:
+            text = line
+        elif _HYPHEN_BREAK.search(text) and line[:1].islower():
+            text = text[:-1] + line
+        else:
+            text += " " + line
+    return text
+
+
 _BLANK_LINE = re.compile(r"\n[ \t\f\v\u00a0\u200b]*\n")
 
 

@@ -19,14 +19,13 @@ from collections import Counter
 from dataclasses import dataclass, field
 from typing import Any
 
-from .paragraphs import ArticleError
+from .paragraphs import ArticleError, join_lines
 
 logging.getLogger("pypdf").setLevel(logging.ERROR)
 
 _PAGE_NUMBER = re.compile(
     r"^(page\s*)?[-–—(\[]?\s*\d{1,4}\s*[-–—)\]]?(\s*(of|/)\s*\d{1,4})?$", re.IGNORECASE
 )
-_HYPHEN_BREAK = re.compile(r"(?<=[^\W\d_])-$")
 _SENTENCE_END = re.compile(r"[.!?:\"”’)]$")
 INDENT = 2  # characters further in than the block's other lines: a new paragraph
 
@@ -81,18 +80,6 @@ def _running_lines(pages: list[list[list[str]]]) -> set[str]:
     return {shape for shape, n in counts.items() if n >= 2}
 
 
-def _join_lines(lines: list[str]) -> str:
-    text = ""
-    for line in lines:
-        if not text:
-            text = line
-        elif _HYPHEN_BREAK.search(text) and line[:1].islower():
-            text = text[:-1] + line
-        else:
-            text += " " + line
-    return text
-
-
 def _strip_edges(blocks: list[list[str]], running: set[str]) -> list[list[str]]:
     """A page's blocks without its running header, footer and page number."""
     blocks = [list(b) for b in blocks]
@@ -137,10 +124,10 @@ def read_pdf(data: bytes, name: str) -> PdfText:
     out = PdfText()
     for number, blocks in enumerate(pages, start=1):
         for i, lines in enumerate(_strip_edges(blocks, running)):
-            text = _join_lines(lines)
+            text = join_lines(lines)
             previous = out.blocks[-1] if out.blocks else ""
             if i == 0 and previous and not _SENTENCE_END.search(previous) and text[:1].islower():
-                out.blocks[-1] = _join_lines([previous, text])  # runs on from the last page
+                out.blocks[-1] = join_lines([previous, text])  # runs on from the last page
                 continue
             out.blocks.append(text)
             out.pages.append(number)

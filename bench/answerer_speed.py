@@ -1,12 +1,13 @@
-"""What the learned answerer costs per question: `ask()` with the learned scorer against
-the hand-set scorer it replaced, interleaved question by question (each going first in
+"""What the answerer costs per question: `ask()` with the reader (support trees plus the
+reading model over their best candidates) against the trees alone and the hand-set
+scorer, interleaved question by question (each going first in
 turn, neither finding sentence vectors the other computed) on the same index of every
 distinct BBC article (about 10k paragraphs), after one warm-up question each. The
 questions are BBC headlines: this measures time, not answers.
 
     make bench-answerer        # or: .venv/bin/python bench/answerer_speed.py [--questions N]
 
-Writes bench/answerer_speed.json; prints p50/p95 per scorer and the ratio. The index is
+Writes bench/answerer_speed.json; prints p50/p95 per scorer and the ratios. The index is
 built once into bench/.cache/answerer/ (git-ignored) and reused.
 """
 
@@ -26,7 +27,7 @@ from qa.service import ask, warm_up
 
 HERE = Path(__file__).resolve().parent
 CACHE = HERE / ".cache" / "answerer"
-SCORERS = ("handset", "learned")
+SCORERS = ("handset", "learned", "reader")
 
 
 def percentile(values: list[float], q: float) -> float:
@@ -53,7 +54,7 @@ def main() -> int:
         ask(questions[0], settings=settings.with_(scorer=scorer))
     for n, question in enumerate(questions[1:]):
         # Both start cold (no sentence vectors kept from the other's turn), in turns.
-        for scorer in SCORERS if n % 2 == 0 else SCORERS[::-1]:
+        for scorer in SCORERS[n % 3 :] + SCORERS[: n % 3]:
             forget_sentence_vectors()
             started = time.perf_counter()
             answer = ask(question, settings=settings.with_(scorer=scorer))
@@ -71,9 +72,8 @@ def main() -> int:
             for scorer in SCORERS
         },
     }
-    result["p50_ratio_learned_over_handset"] = round(
-        result["learned"]["p50_ms"] / result["handset"]["p50_ms"], 2
-    )
+    for a, b in (("learned", "handset"), ("reader", "learned")):
+        result[f"p50_ratio_{a}_over_{b}"] = round(result[a]["p50_ms"] / result[b]["p50_ms"], 2)
     (HERE / "answerer_speed.json").write_text(json.dumps(result, indent=1) + "\n")
     print(json.dumps(result, indent=1))
     return 0

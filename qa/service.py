@@ -196,8 +196,8 @@ def _evidence(
     ctx: _Context, settings: Settings, retriever: HybridRetriever, hits: list[NodeWithScore]
 ) -> list[Evidence]:
     """The offline answerer's evidence for the question among `hits`. The hand-set
-    baseline scorer keeps its order; the learned one prefers the latest."""
-    latest = ctx.latest and settings.scorer == "learned"
+    baseline scorer keeps its order; the learned ones prefer the latest."""
+    latest = ctx.latest and settings.scorer != "handset"
     idf = idf_for(retriever.store)
     asked = Asked(ctx.searched, ctx.q_vec, hits, retriever.embedder, idf, latest)
     return evidence(settings.scorer, asked, retriever.retrieve_vec)
@@ -207,7 +207,7 @@ def _extractive(ctx: _Context, settings: Settings) -> Answer:
     """The offline answerer: the asked fact and the sentence stating it, each cited, or
     abstain when no sentence states it."""
     t2 = time.perf_counter()
-    latest = ctx.latest and settings.scorer == "learned"
+    latest = ctx.latest and settings.scorer != "handset"
     found = ctx.found or _evidence(ctx, settings, ctx.retriever, ctx.hits)
     picks: list[Pick] = []
     for part in found:

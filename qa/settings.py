@@ -31,7 +31,7 @@ def _num(env: Mapping[str, str], name: str, kind: type[T], default: T) -> T:
 
 ANSWERERS = ("extractive", "openai")
 RETRIEVALS = ("hybrid", "dense", "bm25")
-SCORERS = ("learned", "handset")
+SCORERS = ("reader", "learned", "handset")
 
 
 def _flag(env: Mapping[str, str], name: str, default: bool) -> bool:
@@ -66,7 +66,9 @@ class Settings:
     auth: str | None = field(default=None, repr=False)
     top_k: int = 8
     retrieval: str = "hybrid"  # or "dense" / "bm25", to measure what each part buys
-    scorer: str = "learned"  # or "handset": the earlier hand-set answerer, as a baseline
+    # "reader": the support trees with the reading model over their best candidates;
+    # "learned": the trees alone; "handset": the earlier hand-set answerer (baselines).
+    scorer: str = "reader"
     llm_timeout: float = 60.0
     llm_retries: int = 2
     llm_max_tokens: int = 400  # the reply
@@ -101,7 +103,7 @@ class Settings:
             auth=env.get("QA_AUTH") or None,
             top_k=_num(env, "QA_TOP_K", int, 8),
             retrieval=_one_of("QA_RETRIEVAL", env.get("QA_RETRIEVAL") or "hybrid", RETRIEVALS),
-            scorer=_one_of("QA_SCORER", env.get("QA_SCORER") or "learned", SCORERS),
+            scorer=_one_of("QA_SCORER", env.get("QA_SCORER") or "reader", SCORERS),
             llm_timeout=_num(env, "QA_LLM_TIMEOUT", float, 60),
             llm_retries=_num(env, "QA_LLM_RETRIES", int, 2),
             llm_max_tokens=_num(env, "QA_LLM_MAX_TOKENS", int, 400),

@@ -130,23 +130,23 @@ def test_training_on_a_slice_reproduces_the_committed_decisions(tmp_path: Path) 
     assert np.mean([x == y for x, y in zip(full, recorded, strict=True)]) >= 0.7
 
 
-@pytest.mark.parametrize("scorer", ["learned", "handset"])
-def test_both_scorers_answer_the_seed_question(seeded: Settings, scorer: str) -> None:
+@pytest.mark.parametrize("scorer", ["reader", "learned", "handset"])
+def test_every_scorer_answers_the_seed_question(seeded: Settings, scorer: str) -> None:
     answer = ask(AMOUNT_QUESTION, settings=seeded.with_(scorer=scorer))
     assert not answer.abstained
     assert "6,000,000" in answer.text
 
 
 def test_squad_benchmark_runs_every_answerer_and_renders(tmp_path: Path) -> None:
-    """`qa eval --squad` on a small slice: every case through ours, the hand-set scorer
-    and stock llama-index; metrics in range; the report section and the curve drawn."""
+    """`qa eval --squad` on a small slice: every case through ours (trees and reader),
+    the trees alone, the hand-set scorer and stock llama-index; metrics in range; the report section and the curve drawn."""
     from qa.answering import squad
     from qa.evaluation import squad_run
     from qa.evaluation.report import draw_squad_curve, squad_lines
 
     sample = {squad.ANSWERABLE: 12, squad.NEAR_MISS: 5, squad.OUT_OF_CORPUS: 5}
     result = squad_run.run(tmp_path / "cache", sample, say=print, part=squad.FIT, articles=2)
-    assert list(result["configs"]) == ["ours", "handset", "stock"]
+    assert list(result["configs"]) == ["ours", "trees", "handset", "stock"]
     n = sum(result["cases"].values())
     assert n == 22 and result["articles"] == 2 and result["paragraphs"] > 20
     for config in result["configs"].values():
@@ -157,7 +157,7 @@ def test_squad_benchmark_runs_every_answerer_and_renders(tmp_path: Path) -> None
     assert ours["out_of_corpus_abstention"] >= 0.6  # questions about articles not there
     assert result["configs"]["stock"]["metrics"]["near_miss_abstention"] == 0.0
     assert ours["gold_retrieved"] > 0.5
-    assert set(result["curves"]) == {"ours", "handset"}
+    assert set(result["curves"]) == {"ours", "trees", "handset"}
     path = squad_run.write(result, tmp_path / "reports")
     assert squad_run.load(tmp_path / "reports") == json.loads(path.read_text())
     draw_squad_curve(result, tmp_path / "squad.png")

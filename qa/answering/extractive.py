@@ -18,7 +18,7 @@ from llama_index.core.schema import NodeWithScore
 
 from ..search.recency import latest_first
 from ..store.embedding import BundledEmbedding
-from . import handset, spans, support
+from . import handset, reader, spans, support
 from .answer import Idf, split_context, sub_questions
 from .qtype import FACTOID, question_type
 
@@ -55,10 +55,89 @@ class Evidence:
     confidence: float  # the best sentence's score: the probability it states the answer
 
 
-def _learned(a: Asked) -> Evidence:
+@dataclass
+class Scored:
+    """A question's candidates, best first, with the threshold their scores are held to
+    and the best span the reader found in each sentence it read, with its probability."""
+
+    rows: list[support.Candidate]
+    threshold: float
+    shorts: dict[str, tuple[str, float]]
+    read: bool = False  # the reader read them
+    short_above: float = 1.0  # the reader's span is shown from this probability
+
+
+def _trees(a: Asked) -> Scored:
     model = support.forest()
     rows = support.score(support.candidates(a.question, a.q_vec, a.hits, a.embedder, a.idf), model)
-    threshold = model.threshold_answer
+    return Scored(rows, model.threshold_answer, {})
+
+
+def _read(a: Asked) -> Scored:
+    return scored_by_reader(a)
+
+
+def scored_by_reader(a: Asked, paragraphs: int = support.CANDIDATE_PARAGRAPHS) -> Scored:
+    """The trees' best reader.TOP_K candidates read by the reading model, rescored by the
+    stacker; the rest keep their place below them (the reader never saw them). Where the
+    training found the stacked score no better than the trees', the trees decide and the
+    reader reads only their best sentence, for its short answer."""
+    model = support.forest()
+    rows = support.candidates(a.question, a.q_vec, a.hits, a.embedder, a.idf, paragraphs)
+    r = reader.reader()
+    if r is None or not rows:
+        return Scored(support.score(rows, model), model.threshold_answer, {})
+    if not r.stacked:
+        rows = support.score(rows, model)
+        shorts = _shorts(r, a, rows[:1])
+        return Scored(rows, model.threshold_answer, shorts, True, r.short_above)
+    for c, p in zip(rows, model.predict(support.matrix(rows)), strict=True):
+        c.score = float(p)
+    rows = support.ranked(rows)
+    top, rest = rows[: reader.TOP_K], rows[reader.TOP_K :]
+    reads = r.read(split_context(a.question)[0], [(c.sentence, reader.previous(c)) for c in top])
+    shorts = _short_answers(top, reads)
+    for c, got in zip(top, reads, strict=True):
+        c.score = r.combine(c.score, got.logit) * support.penalty(c)
+    low = min(c.score for c in top)
+    for c in rest:
+        c.score = min(c.score * support.penalty(c), low)
+    return Scored(support.ranked(top) + rest, r.threshold, shorts, True, r.short_above)
+
+
+def _short_answers(
+    rows: list[support.Candidate], reads: list[reader.Read]
+) -> dict[str, tuple[str, float]]:
+    return {c.sentence: (got.short, got.short_p) for c, got in zip(rows, reads, strict=True)}
+
+
+def _shorts(
+    r: reader.Reader, a: Asked, rows: list[support.Candidate]
+) -> dict[str, tuple[str, float]]:
+    reads = r.read(split_context(a.question)[0], [(c.sentence, reader.previous(c)) for c in rows])
+    return _short_answers(rows, reads)
+
+
+def _reader_short(found: Scored, chooser: spans.Picker, question: str, sentence: str) -> str:
+    """The reader's span when likely enough, widened to the whole typed span holding it
+    ("6,000,000" -> "$6,000,000"); below that, the span picker's pick when the reader's
+    span agrees with it; else none."""
+    read = found.shorts.get(sentence)
+    if read is None or not read[0]:
+        return ""
+    text, p = read
+    if p >= found.short_above:
+        typed = sorted((s.text for s in spans.span_rows(question, sentence)[0]), key=len)
+        return next((t for t in typed if text in t and len(t) <= len(text) + 4), text)
+    picked = chooser.pick(question, sentence)
+    if picked is not None and (text in picked.text or picked.text in text):
+        return picked.text
+    return ""
+
+
+def _learned(a: Asked, scored: Callable[[Asked], Scored] = _trees) -> Evidence:
+    found = scored(a)
+    rows, threshold = found.rows, found.threshold
     if a.latest:
         rows = latest_first(rows, threshold)
     if not rows or rows[0].score < threshold:
@@ -66,15 +145,21 @@ def _learned(a: Asked) -> Evidence:
     best = rows[0]
     picks = [Pick(best.sentence, best.hit, best.score)]
     main = split_context(a.question)[0]
-    chooser = spans.picker(model.meta)
-    short = chooser.pick(main, best.sentence)
-    if short is not None:
-        picks[0].short = short.text
-    follow = _following(best, rows) if short is None and question_type(main) in FACTOID else None
+    chooser = spans.picker(support.forest().meta)
+
+    def short_of(sentence: str) -> str:
+        if found.read:
+            return _reader_short(found, chooser, main, sentence)
+        got = chooser.pick(main, sentence)
+        return got.text if got else ""
+
+    picks[0].short = short_of(best.sentence)
+    follow = (
+        _following(best, rows) if not picks[0].short and question_type(main) in FACTOID else None
+    )
     if follow is not None:
         # The asked fact is in the next sentence ("He was accompanied by ..."): quote both.
-        found = chooser.pick(main, follow.sentence)
-        picks.append(Pick(follow.sentence, follow.hit, follow.score, found.text if found else ""))
+        picks.append(Pick(follow.sentence, follow.hit, follow.score, short_of(follow.sentence)))
         return Evidence(picks, best.score)
     for other in rows[1:4]:
         if other.score < max(threshold, SECOND_SHARE * best.score):
@@ -104,7 +189,11 @@ def _handset(a: Asked) -> Evidence:
     return Evidence(picks, best)
 
 
-SCORERS = {"learned": _learned, "handset": _handset}
+def _reader(a: Asked) -> Evidence:
+    return _learned(a, _read)
+
+
+SCORERS = {"reader": _reader, "learned": _learned, "handset": _handset}
 
 
 def evidence(
@@ -132,5 +221,5 @@ def ranked(scorer: str, a: Asked) -> list[tuple[float, str]]:
     if scorer == "handset":
         scored = handset.score_sentences(a.question, a.q_vec, a.hits, a.embedder, a.idf)
         return sorted(((s.confidence, s.sentence) for s in scored), key=lambda r: -r[0])
-    rows = support.score(support.candidates(a.question, a.q_vec, a.hits, a.embedder, a.idf))
+    rows = (_read if scorer == "reader" else _trees)(a).rows
     return [(c.score, c.sentence) for c in rows]

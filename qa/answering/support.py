@@ -278,8 +278,18 @@ def score(rows: list[Candidate], model: Forest | None = None) -> list[Candidate]
     """The rows with `score` set, best first."""
     model = model or forest()
     for c, p in zip(rows, model.predict(matrix(rows)), strict=False):
-        c.score = float(p)
-        numeric = c.features["q_money"] or c.features["q_number"]
-        if numeric and not _ANY_NUMBER.search(c.sentence) or c.features["number_missing"]:
-            c.score *= WITHOUT_NUMBER
+        c.score = float(p) * penalty(c)
+    return ranked(rows)
+
+
+def penalty(c: Candidate) -> float:
+    """WITHOUT_NUMBER for a sentence without the number asked for, 1 otherwise."""
+    numeric = c.features["q_money"] or c.features["q_number"]
+    if numeric and not _ANY_NUMBER.search(c.sentence) or c.features["number_missing"]:
+        return WITHOUT_NUMBER
+    return 1.0
+
+
+def ranked(rows: list[Candidate]) -> list[Candidate]:
+    """Best score first; ties by retrieval rank, then position in the paragraph."""
     return sorted(rows, key=lambda c: (-c.score, c.rank, c.index))

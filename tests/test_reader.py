@@ -1,0 +1,103 @@
+"""The reading model: what it reads (question, sentence, the sentence before), the
+committed int8 graph against the model it was exported from, the training step on a
+slice reproducing the committed decisions, and answers it changes."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pytest
+from conftest import index_of
+
+from qa import ask
+from qa.answering import reader, reader_training
+from qa.settings import Settings
+
+LOPEZ = """Council approves new library for the east side
+
+The city council voted on Tuesday to build a new public library on the east side, after
+two years of debate over its cost.
+
+Maria Lopez, 41, said the library would give her children a quiet place to study. She has
+lived in the neighbourhood since 2009.
+
+The building is expected to open in the spring of 2028, the council said.
+"""
+
+
+def _articles(folder: Path) -> None:
+    (folder / "library.txt").write_text(LOPEZ, encoding="utf-8")
+
+
+def test_a_window_is_the_question_the_sentence_and_the_end_of_the_one_before() -> None:
+    w = reader.encode("How old is Maria Lopez?", "Maria Lopez, 41, said so.", "A " * 60 + "end.")
+    tok = reader.tokenizer()
+    q = tok.encode("How old is Maria Lopez?", add_special_tokens=False).ids
+    assert w.ids[0] == reader.CLS and w.ids[1 : 1 + len(q)] == q
+    assert w.ids[1 + len(q)] == reader.SEP and w.start == len(q) + 2
+    sentence = w.ids[w.start : w.start + len(w.offsets)]
+    assert sentence == tok.encode("Maria Lopez, 41, said so.", add_special_tokens=False).ids
+    # the previous sentence is cut to its last P_TOKENS tokens, so its end is kept
+    tail = w.ids[w.start + len(w.offsets) + 1 : -1]
+    assert len(tail) == reader.P_TOKENS and tok.decode(tail).endswith("end.")
+    assert w.types[: w.start] == [0] * w.start and set(w.types[w.start :]) == {1}
+
+
+def test_the_best_span_stays_inside_the_sentence_and_is_short() -> None:
+    w = reader.encode("How old?", "Maria Lopez, 41, said so.")
+    n = len(w.ids)
+    start, end = np.full(n, -5.0), np.full(n, -5.0)
+    start[0] = end[0] = 50.0  # [CLS] is not the sentence: never picked
+    at = w.start + 3  # "41"
+    start[at], end[at] = 8.0, 8.0
+    p, i, j = reader.best_span(start, end, w)
+    assert (i, j) == (3, 3) and reader.span_text("Maria Lopez, 41, said so.", w, i, j) == "41"
+    assert 0.5 < p <= 1.0
+    end[at] = -5.0
+    end[w.start] = 9.0  # an end before the start is no span
+    _, i, j = reader.best_span(start, end, w)
+    assert i <= j
+
+
+def test_the_committed_int8_graph_agrees_with_the_model_it_was_exported_from() -> None:
+    r = reader.reader()
+    assert r is not None
+    probes = r.meta["probes"]
+    assert len(probes["windows"]) >= 16
+    got = r.raw([reader.encode(*w) for w in probes["windows"]])[0]
+    want = np.array(probes["support"])
+    # int8 moves a logit by up to about 0.7 (the stacker weighs it by about 0.36)
+    assert np.abs(got - want).max() < 1.0
+    assert np.corrcoef(got, want)[0, 1] > 0.98
+    sure = np.abs(want) > 1.0
+    assert (np.sign(got[sure]) == np.sign(want[sure])).all()
+    assert reader.ONNX_PATH.stat().st_size < 26 * 1024 * 1024
+
+
+def test_training_on_a_slice_reproduces_the_committed_decisions() -> None:
+    """`make train-reader` also trains on a small slice (a few CoQA fit stories, one
+    epoch) and records what that model decides: support or not, and the span."""
+    recorded = reader.reader().meta["slice_check"]["decisions"]  # type: ignore[union-attr]
+    now = reader_training.slice_run()
+    assert len(now) == len(recorded) > 20
+    assert np.mean([a == b for a, b in zip(now, recorded, strict=True)]) >= 0.95
+
+
+def test_the_age_after_a_name_is_read(tmp_path: Path) -> None:
+    settings, _ = index_of(tmp_path, "articles", _articles)
+    answer = ask("How old is Maria Lopez?", settings=settings)
+    assert not answer.abstained, answer.text
+    assert answer.short == "41", answer.text
+    assert answer.text.startswith("41 [1]. ")
+    assert answer.citations[0].paragraph == 3
+
+
+def test_without_the_reader_the_trees_answer_alone(
+    seeded: Settings, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(reader, "reader", lambda: None)
+    answer = ask(
+        "How much money did the US give Panama for the deportation pilot?", settings=seeded
+    )
+    assert not answer.abstained and "6,000,000" in answer.text

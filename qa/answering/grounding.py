@@ -1,6 +1,6 @@
 """Check a model's answer sentence by sentence against the paragraphs it cites, with the
-support scorer and the reading model: a sentence whose citations do not state it, or a
-factual sentence with no citation, is flagged, so it is never shown as if grounded."""
+support scorer: a sentence whose citations do not state it, or a factual sentence with
+no citation, is flagged, so it is never shown as if grounded."""
 
 from __future__ import annotations
 
@@ -11,18 +11,15 @@ from llama_index.core.schema import NodeWithScore
 
 from ..reading.text import split_sentences, terms
 from ..store.embedding import BundledEmbedding
-from . import extractive, reader, support
+from . import support
 from .answer import Idf, coverage
 
 _MARK = re.compile(r"\s*\[(\d+)\]")
 _VALUE = re.compile(r"(\d[\d,]*(?:\.\d+)?)(?:\s*(million|billion|trillion|thousand|bn|m)\b)?", re.I)
 _SCALE = {"thousand": 1e3, "million": 1e6, "m": 1e6, "billion": 1e9, "bn": 1e9, "trillion": 1e12}
-# With the reading model, a cited sentence is flagged when no sentence of its citations
-# reaches the answerer's own threshold (chosen on the SQuAD fit part, not here): the
-# reader, asked the claim, would not answer it from them. Without the reader, the old
-# rule: flagged when its best supporting sentence scores below CLAIM_BELOW
+# A cited sentence is flagged when its best supporting sentence scores below CLAIM_BELOW
 # and the cited paragraphs hold less than COVER_BELOW of its words (IDF-weighted). The
-# trees were fitted on questions, not claims: a claim that restates its sentence in other
+# scorer was fitted on questions, not claims: a claim that restates its sentence in other
 # words scores under the answer threshold (0.57 for "The US gave Panama's security
 # ministry $6 million", 0.24 for "Panama received $6 million for flights", which joins two
 # sentences), one that its paragraph does not state near 0 (0.007 for "The grant also
@@ -117,13 +114,6 @@ def check(
         if len(content) < 3:
             continue  # "Then $6 million [2]." says too little for the scorer; its figure held
         vec = embedder.embed_queries([claim])[0]
-        if reader.reader() is not None:
-            asked = extractive.Asked(claim, vec, hits, embedder, idf)
-            scored = extractive.scored_by_reader(asked, len(hits))
-            best = scored.rows[0].score if scored.rows else 0.0
-            if best < scored.threshold:
-                flags.append(Flag(claim, numbers, f"support {best:.2f}", raw))
-            continue
         rows = support.score(support.candidates(claim, vec, hits, embedder, idf, len(hits)), model)
         best = rows[0].score if rows else 0.0
         if best < CLAIM_BELOW and cover(claim, evidence, idf) < COVER_BELOW:

@@ -66,9 +66,9 @@ class Settings:
     auth: str | None = field(default=None, repr=False)
     top_k: int = 8
     retrieval: str = "hybrid"  # or "dense" / "bm25", to measure what each part buys
-    # "reader": the support trees with the reading model over their best candidates;
-    # "learned": the trees alone; "handset": the earlier hand-set answerer (baselines).
-    scorer: str = "reader"
+    # "learned": the support trees; "reader": the trees with the reading model over their
+    # best candidates (opt-in: see docs/answers.md); "handset": the earlier hand-set answerer.
+    scorer: str = "learned"
     llm_timeout: float = 60.0
     llm_retries: int = 2
     llm_max_tokens: int = 400  # the reply
@@ -103,7 +103,7 @@ class Settings:
             auth=env.get("QA_AUTH") or None,
             top_k=_num(env, "QA_TOP_K", int, 8),
             retrieval=_one_of("QA_RETRIEVAL", env.get("QA_RETRIEVAL") or "hybrid", RETRIEVALS),
-            scorer=_one_of("QA_SCORER", env.get("QA_SCORER") or "reader", SCORERS),
+            scorer=_one_of("QA_SCORER", env.get("QA_SCORER") or "learned", SCORERS),
             llm_timeout=_num(env, "QA_LLM_TIMEOUT", float, 60),
             llm_retries=_num(env, "QA_LLM_RETRIES", int, 2),
             llm_max_tokens=_num(env, "QA_LLM_MAX_TOKENS", int, 400),

@@ -23,8 +23,9 @@ AMOUNT_QUESTION = "How much money did the US give Panama for the deportation pil
 COMPANY_QUESTION = "Who accompanied Jacobstein at the virtual press conference?"
 
 
-def test_amount_comes_first_and_cites_its_paragraph(seeded: Settings) -> None:
-    answer = ask(AMOUNT_QUESTION, settings=seeded)
+@pytest.mark.parametrize("scorer", ["learned", "reader"])
+def test_amount_comes_first_and_cites_its_paragraph(seeded: Settings, scorer: str) -> None:
+    answer = ask(AMOUNT_QUESTION, settings=seeded.with_(scorer=scorer))
 
     assert not answer.abstained
     assert answer.text.startswith("$6,000,000 [1]. ")
@@ -38,8 +39,9 @@ def test_amount_comes_first_and_cites_its_paragraph(seeded: Settings) -> None:
     assert answer.as_dict()["short"] == "$6,000,000"
 
 
+@pytest.mark.parametrize("scorer", ["learned", "reader"])
 def test_near_miss_abstains_while_the_rest_of_the_article_still_answers(
-    tmp_path: Path,
+    tmp_path: Path, scorer: str
 ) -> None:
     folder = tmp_path / "articles"
     folder.mkdir()
@@ -48,7 +50,7 @@ def test_near_miss_abstains_while_the_rest_of_the_article_still_answers(
     amount = seed_paragraph(SEED_000, 2)
     assert "$6,000,000" in amount
     (folder / SEED_000).write_text("\n\n".join(b for b in blocks if b != amount) + "\n")
-    settings = make_settings(tmp_path / "index", folder)
+    settings = make_settings(tmp_path / "index", folder).with_(scorer=scorer)
     ingest([folder], settings, quiet=True)
 
     near_miss = ask(AMOUNT_QUESTION, settings=settings)
@@ -138,15 +140,16 @@ def test_every_scorer_answers_the_seed_question(seeded: Settings, scorer: str) -
 
 
 def test_squad_benchmark_runs_every_answerer_and_renders(tmp_path: Path) -> None:
-    """`qa eval --squad` on a small slice: every case through ours (trees and reader),
-    the trees alone, the hand-set scorer and stock llama-index; metrics in range; the report section and the curve drawn."""
+    """`qa eval --squad` on a small slice: every case through the trees with the reader,
+    ours (the trees), the hand-set scorer and stock llama-index; metrics in range; the
+    report section and the curve drawn."""
     from qa.answering import squad
     from qa.evaluation import squad_run
     from qa.evaluation.report import draw_squad_curve, squad_lines
 
     sample = {squad.ANSWERABLE: 12, squad.NEAR_MISS: 5, squad.OUT_OF_CORPUS: 5}
     result = squad_run.run(tmp_path / "cache", sample, say=print, part=squad.FIT, articles=2)
-    assert list(result["configs"]) == ["ours", "trees", "handset", "stock"]
+    assert list(result["configs"]) == ["reader", "ours", "handset", "stock"]
     n = sum(result["cases"].values())
     assert n == 22 and result["articles"] == 2 and result["paragraphs"] > 20
     for config in result["configs"].values():
@@ -157,7 +160,7 @@ def test_squad_benchmark_runs_every_answerer_and_renders(tmp_path: Path) -> None
     assert ours["out_of_corpus_abstention"] >= 0.6  # questions about articles not there
     assert result["configs"]["stock"]["metrics"]["near_miss_abstention"] == 0.0
     assert ours["gold_retrieved"] > 0.5
-    assert set(result["curves"]) == {"ours", "trees", "handset"}
+    assert set(result["curves"]) == {"reader", "ours", "handset"}
     path = squad_run.write(result, tmp_path / "reports")
     assert squad_run.load(tmp_path / "reports") == json.loads(path.read_text())
     draw_squad_curve(result, tmp_path / "squad.png")

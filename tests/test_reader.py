@@ -86,7 +86,7 @@ def test_training_on_a_slice_reproduces_the_committed_decisions() -> None:
 
 def test_the_age_after_a_name_is_read(tmp_path: Path) -> None:
     settings, _ = index_of(tmp_path, "articles", _articles)
-    answer = ask("How old is Maria Lopez?", settings=settings)
+    answer = ask("How old is Maria Lopez?", settings=settings.with_(scorer="reader"))
     assert not answer.abstained, answer.text
     assert answer.short == "41", answer.text
     assert answer.text.startswith("41 [1]. ")
@@ -97,7 +97,6 @@ def test_without_the_reader_the_trees_answer_alone(
     seeded: Settings, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.setattr(reader, "reader", lambda: None)
-    answer = ask(
-        "How much money did the US give Panama for the deportation pilot?", settings=seeded
-    )
+    question = "How much money did the US give Panama for the deportation pilot?"
+    answer = ask(question, settings=seeded.with_(scorer="reader"))
     assert not answer.abstained and "6,000,000" in answer.text

@@ -22,11 +22,11 @@ RETRIEVAL_CONFIGS = ("ours", "dense", "bm25", "stock")
 LABELS = {
     "ours": "ours (hybrid)",
     "handset": "ours, hand-set scorer",
-    "trees": "ours, support trees without the reader",
+    "reader": "ours, trees with the reading model",
     "dense": "ours, dense only",
     "bm25": "ours, BM25 only",
     "stock": "stock llama-index",
 }
-MODES = {"ours": "hybrid", "handset": "hybrid", "trees": "hybrid", "dense": "dense", "bm25": "bm25"}
-# The answerer's sentence scorer per configuration (qa.settings.SCORERS); default reader.
-SCORERS = {"handset": "handset", "trees": "learned"}
+MODES = {"ours": "hybrid", "handset": "hybrid", "dense": "dense", "bm25": "bm25"}
+# The answerer's sentence scorer per configuration (qa.settings.SCORERS); default learned.
+SCORERS = {"handset": "handset", "reader": "reader"}

@@ -108,7 +108,7 @@ def chart_data(result: dict[str, Any]) -> dict[str, Any]:
 COLORS = {
     "ours": "#1b7837",
     "handset": "#d9a400",
-    "trees": "#5aae61",
+    "reader": "#5aae61",
     "dense": "#7fbf7b",
     "bm25": "#af8dc3",
     "stock": "#762a83",
@@ -301,8 +301,8 @@ SQUAD_METRICS = (
     "latency_p95_ms",
 )
 SQUAD_LABELS = {
-    "ours": "ours (trees + reader)",
-    "trees": "trees alone (before)",
+    "reader": "trees + reader (QA_SCORER=reader)",
+    "ours": "ours (trees, default)",
     "handset": "hand-set",
     "stock": "stock llama-index",
 }

@@ -27,7 +27,7 @@ def our_case(
     settings: Settings,
     mode: str = "hybrid",
     llm_judge: LLMJudge | None = None,
-    scorer: str = "reader",
+    scorer: str = "learned",
 ) -> CaseResult:
     """One case through our pipeline (`ask`); `mode` is hybrid, dense or bm25; `scorer`
     the answerer's sentence scorer (learned or handset)."""
@@ -95,7 +95,7 @@ def evaluate(
                 assert stock is not None
                 result = stock_case(case, stock, engine, settings, llm is not None, llm_judge)
             else:
-                scorer = SCORERS.get(config, "reader")
+                scorer = SCORERS.get(config, "learned")
                 result = our_case(case, settings, MODES[config], llm_judge, scorer)
             reports[config].cases.append(result)
     return {

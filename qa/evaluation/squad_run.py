@@ -26,7 +26,7 @@ NEWS_POINTS = [
     ("cross-encoder, news set", 0.68, 0.58),
     ("cross-encoder (stricter), news set", 0.62, 0.75),
 ]
-CONFIGS = ("ours", "trees", "handset", "stock")
+CONFIGS = ("reader", "ours", "handset", "stock")
 
 
 def _para(c: Any) -> tuple[str, int]:
@@ -177,7 +177,7 @@ def run(
             # Each answerer starts with no sentence vectors cached, so neither inherits
             # the other's (latencies are comparable).
             forget_sentence_vectors()
-            scorer = SCORERS.get(config, "reader")
+            scorer = SCORERS.get(config, "learned")
             rows = [_our_case(c, settings.with_(scorer=scorer, llm="extractive")) for c in chosen]
             result["curves"][config] = curve(settings, chosen, scorer)
         result["configs"][config] = {"metrics": metrics(rows), "cases": rows}

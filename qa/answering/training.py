@@ -373,23 +373,34 @@ def slice_run(cache: Path) -> tuple[Rows, Forest]:
     return rows, Forest(arrays, meta)
 
 
+def recorded_slices(meta: dict[str, object]) -> list[list[int]]:
+    """The slice decisions recorded with a model: the fitting machine's, then any other
+    kind of machine's that `record_slice` added."""
+    check = meta.get("slice_check", {})
+    assert isinstance(check, dict)
+    return [check.get("decisions", []), *check.get("machines", [])]
+
+
 def record_slice(path: Path, cache: Path, say: Callable[[str], None]) -> int:
-    """Re-record what the slice's model decides, in the model at `path`, leaving its
-    trees and span picker as they are. The slice's features depend a little on the
-    machine (a paragraph more or less among a question's candidates), so a model
-    fitted elsewhere carries decisions this machine does not reproduce."""
+    """Record what the slice's model decides on this machine, in the model at `path`,
+    leaving its trees and span picker as they are. The slice's features depend a little
+    on the machine (a paragraph more or less among a question's candidates), so a model
+    fitted elsewhere carries decisions this machine does not reproduce: this machine's
+    are added beside the others (kept), unless one of them already agrees."""
     with np.load(path, allow_pickle=False) as data:
         arrays = {k: data[k] for k in data.files}
     meta = json.loads(str(arrays["meta"]))
     slice_rows, slice_model = slice_run(cache)
-    before = meta.get("slice_check", {}).get("decisions", [])
     now = decisions(slice_model, slice_rows)
-    same = np.mean([a == b for a, b in zip(before, now, strict=False)]) if before else 0.0
-    meta["slice_check"] = {"articles": SLICE_ARTICLES, "decisions": now}
+    known = [r for r in recorded_slices(meta) if r]
+    same = max((np.mean([a == b for a, b in zip(r, now, strict=False)]) for r in known), default=0)
+    check = meta.setdefault("slice_check", {"articles": SLICE_ARTICLES, "decisions": now})
+    if same < 0.95 and known:
+        check.setdefault("machines", []).append(now)
     arrays["meta"] = np.array(json.dumps(meta))
     np.savez_compressed(path, **arrays)  # type: ignore[arg-type]
     Forest.load(path)  # it loads
-    say(f"re-recorded the slice check in {path}: {same:.2f} of the decisions were as recorded")
+    say(f"slice check in {path}: {same:.2f} of this machine's decisions were as recorded")
     return 0
 
 

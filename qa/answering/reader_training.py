@@ -38,13 +38,10 @@ from typing import Any
 import numpy as np
 
 from ..reading.text import split_sentences
-from ..search.retrieve import hybrid_retriever
 from ..settings import Settings
 from . import reader as reader_module
 from . import squad, support, training
-from .answer import idf_for
 from .reader import TOP_K, Window, encode
-from .support import candidates, matrix
 
 CACHE = squad.CACHE
 SEED = 0
@@ -77,32 +74,15 @@ def collect(
     settings: Settings, cases: Sequence[squad.Case], say: Callable[[str], None]
 ) -> TextRows:
     """`training.collect`, keeping each row's sentence and the one before it."""
-    retriever = hybrid_retriever(settings, mode=settings.retrieval)
-    idf = idf_for(retriever.store)
-    vectors = retriever.embedder.embed_queries([c.question for c in cases])
-    xs: list[np.ndarray] = []
-    ys: list[float] = []
-    owner: list[int] = []
     sentences: list[str] = []
     previous: list[str] = []
-    started = time.perf_counter()
-    for i, (case, q_vec) in enumerate(zip(cases, vectors, strict=True)):
-        hits = retriever.retrieve_vec(case.question, q_vec)
-        rows = candidates(case.question, q_vec, hits, retriever.embedder, idf)
-        keep = [(c, lab) for c in rows if (lab := training.label(case, c)) is not None]
-        if keep:
-            xs.append(matrix([c for c, _ in keep]))
-            ys.extend(lab for _, lab in keep)
-            owner.extend([i] * len(keep))
-            for c, _ in keep:
-                sentences.append(c.sentence)
-                previous.append(reader_module.previous(c))
-        if (i + 1) % 1000 == 0:
-            say(f"  {i + 1}/{len(cases)} questions, {time.perf_counter() - started:.0f} s")
-    x = np.vstack(xs) if xs else np.zeros((0, len(support.FEATURES)))
-    return TextRows(
-        training.Rows(x, np.array(ys), np.array(owner), list(cases)), sentences, previous
-    )
+
+    def kept(c: support.Candidate) -> None:
+        sentences.append(c.sentence)
+        previous.append(reader_module.previous(c))
+
+    rows = training.collect(settings, cases, say, kept)
+    return TextRows(rows, sentences, previous)
 
 
 def rows_cached(

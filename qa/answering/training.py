@@ -96,8 +96,14 @@ class Rows:
     cases: list[squad.Case]
 
 
-def collect(settings: Settings, cases: Sequence[squad.Case], say: object = None) -> Rows:
-    """Features and labels for every candidate sentence of every case."""
+def collect(
+    settings: Settings,
+    cases: Sequence[squad.Case],
+    say: object = None,
+    kept: Callable[[Candidate], None] | None = None,
+) -> Rows:
+    """Features and labels for every candidate sentence of every case; `kept(c)` is
+    called for each row's candidate, in order."""
     retriever = hybrid_retriever(settings, mode=settings.retrieval)
     idf = idf_for(retriever.store)
     vectors = retriever.embedder.embed_queries([c.question for c in cases])
@@ -113,6 +119,9 @@ def collect(settings: Settings, cases: Sequence[squad.Case], say: object = None)
             xs.append(matrix([c for c, _ in keep]))
             ys.extend(lab for _, lab in keep)
             owner.extend([i] * len(keep))
+            for c, _ in keep:
+                if kept is not None:
+                    kept(c)
         if callable(say) and (i + 1) % 500 == 0:
             say(f"  {i + 1}/{len(cases)} questions, {time.perf_counter() - started:.0f} s")
     x = np.vstack(xs) if xs else np.zeros((0, len(FEATURES)))

@@ -74,28 +74,24 @@ def _trees(a: Asked) -> Scored:
 
 
 def _read(a: Asked) -> Scored:
-    return scored_by_reader(a)
-
-
-def scored_by_reader(a: Asked, paragraphs: int = support.CANDIDATE_PARAGRAPHS) -> Scored:
     """The trees' best reader.TOP_K candidates read by the reading model, rescored by the
     stacker; the rest keep their place below them (the reader never saw them). Where the
     training found the stacked score no better than the trees', the trees decide and the
     reader reads only their best sentence, for its short answer."""
-    model = support.forest()
-    rows = support.candidates(a.question, a.q_vec, a.hits, a.embedder, a.idf, paragraphs)
     r = reader.reader()
-    if r is None or not rows:
-        return Scored(support.score(rows, model), model.threshold_answer, {})
-    if not r.stacked:
+    if r is None:
+        return _trees(a)
+    model = support.forest()
+    rows = support.candidates(a.question, a.q_vec, a.hits, a.embedder, a.idf)
+    if not r.stacked or not rows:
         rows = support.score(rows, model)
-        shorts = _shorts(r, a, rows[:1])
+        shorts = _short_answers(rows[:1], _reads(r, a, rows[:1]))
         return Scored(rows, model.threshold_answer, shorts, True, r.short_above)
     for c, p in zip(rows, model.predict(support.matrix(rows)), strict=True):
         c.score = float(p)
     rows = support.ranked(rows)
     top, rest = rows[: reader.TOP_K], rows[reader.TOP_K :]
-    reads = r.read(split_context(a.question)[0], [(c.sentence, reader.previous(c)) for c in top])
+    reads = _reads(r, a, top)
     shorts = _short_answers(top, reads)
     for c, got in zip(top, reads, strict=True):
         c.score = r.combine(c.score, got.logit) * support.penalty(c)
@@ -111,11 +107,8 @@ def _short_answers(
     return {c.sentence: (got.short, got.short_p) for c, got in zip(rows, reads, strict=True)}
 
 
-def _shorts(
-    r: reader.Reader, a: Asked, rows: list[support.Candidate]
-) -> dict[str, tuple[str, float]]:
-    reads = r.read(split_context(a.question)[0], [(c.sentence, reader.previous(c)) for c in rows])
-    return _short_answers(rows, reads)
+def _reads(r: reader.Reader, a: Asked, rows: list[support.Candidate]) -> list[reader.Read]:
+    return r.read(split_context(a.question)[0], [(c.sentence, reader.previous(c)) for c in rows])
 
 
 def _reader_short(found: Scored, chooser: spans.Picker, question: str, sentence: str) -> str:

@@ -28,6 +28,7 @@ import argparse
 import hashlib
 import json
 import random
+import re
 import sys
 import time
 from collections.abc import Callable, Sequence
@@ -168,9 +169,7 @@ def coqa_pairs(stories: Sequence[dict[str, Any]]) -> list[Pair]:
     """First turns and turns that stand alone (no pronoun), from CoQA's fit stories."""
     from .referents import held_out
 
-    standalone = __import__("re").compile(
-        r"\b(he|she|it|they|him|her|his|its|their|them|this|that)\b", 2
-    )
+    standalone = re.compile(r"\b(he|she|it|they|him|her|his|its|their|them|this|that)\b", re.I)
     out: list[Pair] = []
     for s in stories:
         if held_out(str(s["id"])):
@@ -638,7 +637,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     if args.stack_only:
         meta = json.loads(reader_module.META_PATH.read_text(encoding="utf-8"))
         onnx_reader = reader_module.Reader(args.out, None)
-        st = stack_rows(data, tree, half, lambda q, p: _read(onnx_reader, q, p), say)
+        st = stack_rows(data, tree, half, onnx_reader.read, say)
         meta.update(fit_stacker(st))
         reader_module.META_PATH.write_text(json.dumps(meta, indent=1) + "\n", encoding="utf-8")
         say(json.dumps({k: v for k, v in meta.items() if k not in ("probes", "slice_check")}))
@@ -654,7 +653,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     info = export(model, args.out)
     say(f"exported {args.out} ({info['bytes'] / 1e6:.1f} MB)")
     onnx_reader = reader_module.Reader(args.out, None)
-    st = stack_rows(data, tree, half, lambda q, p: _read(onnx_reader, q, p), say)
+    st = stack_rows(data, tree, half, onnx_reader.read, say)
     meta = fit_stacker(st)
     # Agreement of the int8 graph with the torch model on a slice of the pairs.
     probe = probes(model, pairs)
@@ -678,12 +677,6 @@ def main(argv: Sequence[str] | None = None) -> int:
     say(json.dumps(meta, indent=1))
     say(f"done in {time.perf_counter() - t0:.0f} s")
     return 0
-
-
-def _read(
-    r: reader_module.Reader, q: str, pairs: list[tuple[str, str]]
-) -> list[reader_module.Read]:
-    return r.read(q, pairs)
 
 
 if __name__ == "__main__":

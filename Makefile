@@ -10,7 +10,7 @@ export ANONYMIZED_TELEMETRY := False
 # Tests and training see one hash seed: set order must never decide what is learned or shown.
 export PYTHONHASHSEED := 0
 
-.PHONY: install index run test lint browser ocr bench bench-embedders bench-answerer train-answerer train-reader train-referents record-slice clean
+.PHONY: install index run test lint browser ocr bench bench-embedders bench-answerer train-answerer train-reader train-verifier train-referents record-slice clean
 
 $(STAMP): requirements.lock pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -91,6 +91,12 @@ train-answerer: install
 # qa/answering/reader_training.py for the time it takes): qa/answering/models/reader.*
 train-reader: install
 	$(BIN)/python -m qa.answering.reader_training
+
+# The claim verifier (MiniLM cross-encoder, three-way head, top layers fine-tuned) and its
+# stacker, refitted offline on ../shared/data/vitaminc split by page (about 16 minutes on
+# 2 cores): qa/answering/models/verifier.*
+train-verifier: install
+	$(BIN)/python -m qa.answering.verifier_training
 
 # Who "he" is in a follow-up: the referent ranker refitted on the fit part of
 # ../shared/data/coqa (seconds): qa/answering/models/referents.json

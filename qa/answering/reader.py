@@ -55,12 +55,20 @@ def tokenizer() -> Any:
     return tok
 
 
-def encode(question: str, sentence: str, previous: str = "") -> Window:
+def encode(
+    question: str,
+    sentence: str,
+    previous: str = "",
+    budget: tuple[int, int, int] = (Q_TOKENS, S_TOKENS, P_TOKENS),
+) -> Window:
+    """The window; `budget`: at most this many tokens of question, sentence and previous
+    sentence (the claim verifier reads longer sentences: `qa.answering.verifier`)."""
     tok = tokenizer()
     q, s, p = tok.encode_batch([question, sentence, previous], add_special_tokens=False)
-    q_ids = q.ids[:Q_TOKENS]
-    s_ids, s_off = s.ids[:S_TOKENS], s.offsets[:S_TOKENS]
-    p_ids = p.ids[-P_TOKENS:] if p.ids else []
+    q_max, s_max, p_max = budget
+    q_ids = q.ids[:q_max]
+    s_ids, s_off = s.ids[:s_max], s.offsets[:s_max]
+    p_ids = p.ids[-p_max:] if p.ids and p_max else []
     ids = [CLS, *q_ids, SEP, *s_ids, SEP]
     types = [0] * (len(q_ids) + 2) + [1] * (len(s_ids) + 1)
     if p_ids:

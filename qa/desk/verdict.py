@@ -36,6 +36,8 @@ class Verdict:
     related: list[Citation] = field(default_factory=list)
     # The articles it was checked against (qa.scope); None: every article.
     scope: dict[str, object] | None = None
+    # The claim verifier's probability of the verdict it leaned to (0 without it).
+    confidence: float = 0.0
 
     @property
     def citations(self) -> list[Citation]:
@@ -55,6 +57,7 @@ class Verdict:
             "flags": self.flags,
             "slots": [s.as_dict() for s in self.slots],
             "scope": self.scope,
+            "confidence": round(self.confidence, 4),
         }
 
 

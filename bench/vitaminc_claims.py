@@ -1,0 +1,110 @@
+"""The claim checker on claims nobody here wrote: VitaminC pairs from the pages of
+`qa.answering.verifier_training`'s report part (never fitted on), N of each class, each
+evidence written as an article of one index and each claim checked against its own
+(`check(claim, sources=[that article])`), as the product's external check does.
+
+    python bench/vitaminc_claims.py --per-class 100            # report part
+    python bench/vitaminc_claims.py --part calibrate           # the part the threshold saw
+
+Prints verdicts right per class and costly errors (a wrong "supported" or a wrong
+"contradicted") for the checker as it runs (the verifier where confident, else the
+rules), the rules alone and the verifier alone; writes bench/vitaminc_claims.json.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import random
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+from qa.answering import verifier_training as vt
+from qa.answering.verifier import LABELS, NEITHER, REFUTES, SUPPORTS
+from qa.desk import claims
+from qa.desk.verdict import ABSENT, CONTRADICTED, SUPPORTED
+from qa.search.scope import Scope, resolve
+from qa.settings import Settings
+from qa.store.ingest import ingest
+
+ROOT = Path(__file__).resolve().parents[1]
+WANT = {SUPPORTS: SUPPORTED, REFUTES: CONTRADICTED, NEITHER: ABSENT}
+
+
+def sample(part: str, per_class: int) -> list[vt.Pair]:
+    rng = random.Random(0)
+    pairs = [p for p in vt.load() if vt.part(p.page) == part]
+    out: list[vt.Pair] = []
+    for label in LABELS:
+        group = [p for p in pairs if p.label == label]
+        out += rng.sample(group, min(per_class, len(group)))
+    return out
+
+
+def score(rows: list[dict[str, object]], key: str) -> dict[str, float]:
+    out: dict[str, float] = {}
+    for want in (SUPPORTED, CONTRADICTED, ABSENT):
+        got = [r[key] for r in rows if r["want"] == want]
+        out[want] = sum(g == want for g in got) / max(len(got), 1)
+    out["right"] = sum(r[key] == r["want"] for r in rows) / len(rows)
+    out["costly"] = sum(r[key] != r["want"] and r[key] != ABSENT for r in rows) / len(rows)
+    return {k: round(v, 3) for k, v in out.items()}
+
+
+def main() -> int:
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--part", default="report", choices=["report", "calibrate"])
+    ap.add_argument("--per-class", type=int, default=100)
+    ap.add_argument("--out", type=Path, default=ROOT / "bench" / "vitaminc_claims.json")
+    args = ap.parse_args()
+    todo = sample(args.part, args.per_class)
+    with tempfile.TemporaryDirectory() as tmp:
+        docs = Path(tmp) / "docs"
+        docs.mkdir()
+        names = []
+        for k, p in enumerate(todo):
+            name = f"{k:04d}.txt"
+            (docs / name).write_text(f"{p.page}\n\n{p.evidence}\n", encoding="utf-8")
+            names.append(name)
+        settings = Settings.from_env().with_(
+            index_dir=Path(tmp) / "index", seeds_dir=docs, llm="extractive"
+        )
+        ingest([docs], settings, quiet=True)
+        rows: list[dict[str, object]] = []
+        took: list[float] = []
+        for p, name in zip(todo, names, strict=True):
+            t0 = time.perf_counter()
+            resolved = resolve(Scope.of([name], None, None, None), settings)
+            r = claims.reader(p.claim, settings, resolved)
+            rules = claims.check_rules(r)
+            learned, confidence, _ = claims.check_learned(r)
+            both = claims.check_offline(r)
+            took.append(time.perf_counter() - t0)
+            rows.append(
+                {
+                    "claim": p.claim,
+                    "want": WANT[p.label],
+                    "checker": both.verdict,
+                    "rules": rules.verdict,
+                    "verifier": learned,
+                    "confidence": round(confidence, 3),
+                }
+            )
+    result = {
+        "part": args.part,
+        "claims": len(rows),
+        "checker": score(rows, "checker"),
+        "rules": score(rows, "rules"),
+        "verifier": score(rows, "verifier"),
+        "seconds_per_claim_all_three": round(sum(took) / len(took), 3),
+    }
+    print(json.dumps(result, indent=1))
+    if args.part == "report":
+        args.out.write_text(json.dumps({**result, "rows": rows}, indent=1) + "\n")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,277 @@
+"""A claim's values compared with a sentence's: figures with the comparison the claim
+makes of them ("more than 20 people", "under $115 million", "nearly half", "at least
+3"), years, negation ("did not") and relations read the wrong way round ("the older
+brother" against "the younger brother").
+
+Each comparison is a feature for the claim verifier's stacker (`qa.answering.verifier`),
+beside the reading model's logits: the model reads paraphrase, these read values, which
+a model of this size reads poorly ("24 deaths" does not look like "more than 23").
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+from ..reading.text import terms
+
+_SCALE = {
+    "thousand": 1e3,
+    "million": 1e6,
+    "m": 1e6,
+    "mn": 1e6,
+    "billion": 1e9,
+    "bn": 1e9,
+    "b": 1e9,
+    "trillion": 1e12,
+}
+_NUMBER = re.compile(
+    r"(?<![\w.,])(\d{1,3}(?:,\d{3})+|\d+)(\.\d+)?(?![\d,]*\d)"
+    r"(?:\s*(%|percent\b|per cent\b|thousand\b|million\b|mn\b|m\b|billion\b|bn\b|b\b|trillion\b))?",
+    re.I,
+)
+_WORDS = {
+    w: float(n)
+    for n, w in enumerate(
+        "zero one two three four five six seven eight nine ten eleven twelve".split()
+    )
+}
+_WORD_NUMBER = re.compile(rf"\b({'|'.join(_WORDS)})\b", re.I)
+# The comparison a figure is stated with, by the words just before it.
+_OPS = [
+    (re.compile(r"\b(?:at least|no less than|no fewer than|a minimum of)\s+\W?$", re.I), ">="),
+    (
+        re.compile(
+            r"\b(?:more than|over|above|exceeding|in excess of|upwards of|greater than|"
+            r"higher than|beyond|surpassing|topping)\s+\W?$",
+            re.I,
+        ),
+        ">",
+    ),
+    (re.compile(r"\b(?:at most|no more than|up to|a maximum of)\s+\W?$", re.I), "<="),
+    (
+        re.compile(
+            r"\b(?:less than|under|below|fewer than|lower than|nearly|almost|just under|"
+            r"short of)\s+\W?$",
+            re.I,
+        ),
+        "<",
+    ),
+    (
+        re.compile(
+            r"\b(?:about|around|approximately|roughly|some|close to|circa|an estimated|"
+            r"estimated)\s+\W?$",
+            re.I,
+        ),
+        "~",
+    ),
+]
+_NEGATION = re.compile(
+    r"\b(?:not|no|never|none|neither|nor|without|cannot|n't|failed to|refused to|denied)\b|n't\b",
+    re.I,
+)
+# Words whose opposite, in the sentence in place of the claim's, reverses a relation.
+_OPPOSITES = [
+    ("older", "younger"),
+    ("elder", "younger"),
+    ("oldest", "youngest"),
+    ("larger", "smaller"),
+    ("largest", "smallest"),
+    ("bigger", "smaller"),
+    ("biggest", "smallest"),
+    ("higher", "lower"),
+    ("highest", "lowest"),
+    ("more", "less"),
+    ("more", "fewer"),
+    ("most", "least"),
+    ("increase", "decrease"),
+    ("increased", "decreased"),
+    ("rise", "fall"),
+    ("rose", "fell"),
+    ("before", "after"),
+    ("earlier", "later"),
+    ("first", "last"),
+    ("won", "lost"),
+    ("win", "lose"),
+    ("wins", "losses"),
+    ("above", "below"),
+    ("north", "south"),
+    ("east", "west"),
+    ("northern", "southern"),
+    ("eastern", "western"),
+    ("male", "female"),
+    ("men", "women"),
+    ("maximum", "minimum"),
+    ("majority", "minority"),
+    ("positive", "negative"),
+    ("best", "worst"),
+    ("better", "worse"),
+    ("longer", "shorter"),
+    ("longest", "shortest"),
+    ("heavier", "lighter"),
+    ("faster", "slower"),
+    ("richer", "poorer"),
+    ("gained", "lost"),
+    ("success", "failure"),
+    ("successful", "unsuccessful"),
+]
+_OPPOSITE: dict[str, set[str]] = {}
+for _a, _b in _OPPOSITES:
+    _OPPOSITE.setdefault(_a, set()).add(_b)
+    _OPPOSITE.setdefault(_b, set()).add(_a)
+_STOP = {"the", "a", "an", "of", "in", "on", "and", "to", "is", "was", "be", "for", "by", "as"}
+
+NAMES = (
+    "claim_has_figure",
+    "figures_equal",
+    "figure_differs",
+    "comparison_holds",
+    "comparison_fails",
+    "figure_missing",
+    "years_equal",
+    "year_differs",
+    "negation_claim",
+    "negation_sentence",
+    "negation_differs",
+    "opposite",
+    "cover",
+    "names_cover",
+)
+
+
+@dataclass(frozen=True)
+class Figure:
+    value: float
+    percent: bool
+    year: bool  # a bare four-digit number from 1000 to 2100
+    op: str  # "=", ">", ">=", "<", "<=", "~"
+
+
+def figures(text: str) -> list[Figure]:
+    """The figures a text states, scale words applied ("$6.5 million" = 6,500,000),
+    each with the comparison the words before it make."""
+    out: list[Figure] = []
+    spans: list[tuple[int, int]] = []
+    for m in _NUMBER.finditer(text):
+        digits = m.group(1).replace(",", "")
+        value = float(digits + (m.group(2) or ""))
+        unit = (m.group(3) or "").lower()
+        percent = unit in ("%", "percent", "per cent")
+        value *= _SCALE.get(unit, 1.0)
+        year = not unit and m.group(1) == digits and len(digits) == 4 and 1000 <= value <= 2100
+        out.append(Figure(value, percent, year, _op(text[: m.start()])))
+        spans.append((m.start(), m.end()))
+    for m in _WORD_NUMBER.finditer(text):
+        if not any(s <= m.start() < e for s, e in spans):
+            out.append(Figure(_WORDS[m.group(1).lower()], False, False, _op(text[: m.start()])))
+    return out
+
+
+def _op(before: str) -> str:
+    tail = before[-30:]
+    for pattern, op in _OPS:
+        if pattern.search(tail):
+            return op
+    return "="
+
+
+def _holds(op: str, stated: float, claimed: float) -> bool:
+    """Whether a stated value satisfies the claim's comparison with its value."""
+    if op == ">":
+        return stated > claimed
+    if op == ">=":
+        return stated >= claimed
+    if op == "<":
+        return stated < claimed
+    if op == "<=":
+        return stated <= claimed
+    if op == "~":
+        return abs(stated - claimed) <= 0.1 * max(abs(claimed), 1.0)
+    return abs(stated - claimed) <= 1e-6 * max(abs(claimed), 1.0)
+
+
+def _bound_holds(claimed: Figure, stated: Figure) -> bool:
+    """Whether the stated figure (itself exact, or a bound) satisfies the claim's bound:
+    "more than 23" by "24", or by "more than 24"."""
+    if stated.op in ("=", "~"):
+        return _holds(claimed.op, stated.value, claimed.value)
+    if claimed.op in (">", ">=") and stated.op in (">", ">="):
+        return stated.value >= claimed.value
+    if claimed.op in ("<", "<=") and stated.op in ("<", "<="):
+        return stated.value <= claimed.value
+    return False
+
+
+def _bound_fails(claimed: Figure, stated: Figure) -> bool:
+    """Whether the stated figure rules the claim's bound out: "under 23.5 million" by
+    "24 million" or "more than 24 million"."""
+    if stated.op in ("=", "~"):
+        return not _holds(claimed.op, stated.value, claimed.value)
+    if claimed.op in ("<", "<=") and stated.op in (">", ">="):
+        return stated.value >= claimed.value
+    if claimed.op in (">", ">=") and stated.op in ("<", "<="):
+        return stated.value <= claimed.value
+    return False
+
+
+def _comparable(a: Figure, b: Figure) -> bool:
+    """Figures of one kind and of like size (a count is not a percentage or a year)."""
+    if a.percent != b.percent or a.year != b.year:
+        return False
+    if a.year:
+        return True
+    lo, hi = sorted((abs(a.value), abs(b.value)))
+    return hi == 0 or (lo > 0 and hi / lo <= 20)
+
+
+def _words(text: str) -> set[str]:
+    return {w for w in re.findall(r"[a-z]+", text.lower()) if w not in _STOP}
+
+
+def features(claim: str, sentence: str) -> list[float]:
+    """The comparisons, in the order of NAMES: each 0 or 1 but the two covers (shares)."""
+    c_figs = [f for f in figures(claim) if not f.year]
+    s_figs = figures(sentence)
+    equal = differs = holds = fails = missing = 0
+    for f in c_figs:
+        like = [s for s in s_figs if _comparable(f, s)]
+        if not like:
+            missing = 1
+            continue
+        if f.op == "=":
+            if any(_holds("=", s.value, f.value) for s in like):
+                equal += 1
+            else:
+                differs = 1
+        elif any(_bound_holds(f, s) for s in like):
+            holds = 1
+        elif any(_bound_fails(f, s) for s in like):
+            fails = 1
+    c_years = {f.value for f in figures(claim) if f.year}
+    s_years = {f.value for f in s_figs if f.year}
+    years_equal = float(bool(c_years) and c_years <= s_years)
+    year_differs = float(bool(c_years - s_years) and bool(s_years))
+    neg_c = bool(_NEGATION.search(claim))
+    neg_s = bool(_NEGATION.search(sentence))
+    cw, sw = _words(claim), _words(sentence)
+    opposite = float(any(w not in sw and _OPPOSITE.get(w, set()) & (sw - cw) for w in cw))
+    c_terms, s_terms = set(terms(claim)), set(terms(sentence))
+    cover = len(c_terms & s_terms) / max(len(c_terms), 1)
+    caps = {w.lower() for w in re.findall(r"(?<!^)\b[A-Z][\w'-]+", claim)}
+    names_cover = len({w for w in caps if w in sentence.lower()}) / len(caps) if caps else 1.0
+    return [
+        float(bool(c_figs)),
+        equal / len(c_figs) if c_figs else 0.0,
+        float(differs),
+        float(holds),
+        float(fails),
+        float(missing),
+        years_equal,
+        year_differs,
+        float(neg_c),
+        float(neg_s),
+        float(neg_c != neg_s),
+        opposite,
+        cover,
+        names_cover,
+    ]

@@ -1,0 +1,110 @@
+"""The claim verifier (qa.answering.verifier) and its value comparisons
+(qa.answering.compare): the comparisons on sentences written here, the committed int8
+graph against the torch model's recorded logits, the training step on a slice against
+the committed decisions, and the check's confidence in its JSON."""
+
+from __future__ import annotations
+
+import json
+
+import numpy as np
+import pytest
+
+from qa.answering import compare, verifier, verifier_training
+from qa.desk.claims import check
+from qa.settings import Settings
+
+
+def feature(claim: str, sentence: str, name: str) -> float:
+    return compare.features(claim, sentence)[compare.NAMES.index(name)]
+
+
+def test_a_bound_is_held_or_ruled_out_by_the_stated_figure() -> None:
+    assert feature("More than 20 people died.", "The crash caused 24 deaths.", "comparison_holds")
+    assert not feature(
+        "More than 20 people died.", "The crash caused 24 deaths.", "comparison_fails"
+    )
+    assert feature("More than 20 people died.", "The crash caused 18 deaths.", "comparison_fails")
+    assert feature(
+        "It grossed less than $115 million.", "It grossed $114.7 million.", "comparison_holds"
+    )
+    # A bound against a bound: "under 23.5 million" is ruled out by "more than 24 million",
+    # not by "more than 23 million".
+    claim = "Westlife made under 23.5 million sales in the UK."
+    assert feature(claim, "a total of more than 24 million sales in the UK", "comparison_fails")
+    assert not feature(claim, "a total of more than 23 million sales in the UK", "comparison_fails")
+
+
+def test_figures_years_negation_and_opposites() -> None:
+    assert feature("The fund paid $6 million.", "It paid $6,000,000.", "figures_equal") == 1.0
+    assert feature("The fund paid $8 million.", "It paid $6,000,000.", "figure_differs")
+    assert feature("It opened in 2019.", "It opened in 2021.", "year_differs")
+    assert not feature("It opened in 2019.", "Some 1,200 people came in 2019.", "year_differs")
+    assert feature("He is the older brother.", "He is the younger brother of the king.", "opposite")
+    assert not feature("He is the older brother.", "He is the older brother.", "opposite")
+    assert feature("The team did not win.", "The team won the cup.", "negation_differs")
+
+
+def test_wikipedia_tokenisation_is_undone() -> None:
+    text = "According to the British Phonographic Industry -LRB- BPI -RRB- , it sold 9.8\ufffdmillion ."
+    assert verifier_training.clean(text) == (
+        "According to the British Phonographic Industry (BPI), it sold 9.8 million."
+    )
+
+
+def test_pages_stay_on_one_side() -> None:
+    pairs = verifier_training.load()
+    side: dict[str, str] = {}
+    for p in pairs:
+        assert side.setdefault(p.page, verifier_training.part(p.page)) == side[p.page]
+    assert {verifier_training.part(p) for p in side} == {"train", "calibrate", "report"}
+
+
+def test_aggregate_is_decided_by_one_sentence_or_is_neither() -> None:
+    probs = np.array([[0.2, 0.1, 0.7], [0.9, 0.05, 0.05], [0.1, 0.85, 0.05]])
+    j = verifier.aggregate(probs, 0.8)
+    assert (j.label, j.index) == (verifier.SUPPORTS, 1)
+    j = verifier.aggregate(probs, 0.95)
+    assert j.label == verifier.NEITHER and j.index == 1
+    assert verifier.aggregate(probs[[0, 2]], 0.8).label == verifier.REFUTES
+
+
+@pytest.fixture(scope="module")
+def committed() -> verifier.Verifier:
+    v = verifier.verifier()
+    assert v is not None, "qa/answering/models/verifier.onnx and verifier.json are committed"
+    return v
+
+
+def test_the_int8_graph_agrees_with_the_torch_model(committed: verifier.Verifier) -> None:
+    probes = committed.meta["probes"]
+    want = np.array(probes["logits"])
+    got = committed.raw_logits([verifier.window(c, e) for c, e in probes["windows"]])
+    assert np.abs(want - got).max() < 1.0
+    assert (want.argmax(1) == got.argmax(1)).mean() >= 0.9
+
+
+def test_the_training_step_on_a_slice_reproduces_the_committed_decisions(
+    committed: verifier.Verifier,
+) -> None:
+    recorded = committed.meta["slice_check"]["decisions"]
+    got = verifier_training.slice_run()
+    assert len(got) == len(recorded) == verifier_training.SLICE_PAIRS
+    assert np.mean([a == b for a, b in zip(got, recorded, strict=True)]) >= 0.95
+
+
+def test_the_stacker_reads_a_changed_figure_as_less_supported(
+    committed: verifier.Verifier,
+) -> None:
+    sentence = "The crash on the coast road caused 24 deaths on Sunday."
+    right = committed.probs("The crash on the coast road caused 24 deaths.", [sentence])[0]
+    wrong = committed.probs("The crash on the coast road caused 31 deaths.", [sentence])[0]
+    assert right[0] > wrong[0]
+    assert wrong[1] > right[1]
+
+
+def test_the_check_shows_the_verifiers_confidence(seeded: Settings) -> None:
+    v = check("The United States contributed $6 million to Panama's Ministry of Security.", seeded)
+    out = json.loads(json.dumps(v.as_dict()))
+    assert 0.0 < out["confidence"] <= 1.0
+    assert out["verdict"] == "supported"

@@ -46,7 +46,8 @@ def test_figures_years_negation_and_opposites() -> None:
 
 
 def test_wikipedia_tokenisation_is_undone() -> None:
-    text = "According to the British Phonographic Industry -LRB- BPI -RRB- , it sold 9.8\ufffdmillion ."
+    text = "According to the British Phonographic Industry -LRB- BPI -RRB- , "
+    text += "it sold 9.8\ufffdmillion ."
     assert verifier_training.clean(text) == (
         "According to the British Phonographic Industry (BPI), it sold 9.8 million."
     )

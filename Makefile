@@ -10,7 +10,7 @@ export ANONYMIZED_TELEMETRY := False
 # Tests and training see one hash seed: set order must never decide what is learned or shown.
 export PYTHONHASHSEED := 0
 
-.PHONY: install index run test lint browser ocr bench bench-embedders bench-answerer train-answerer train-reader train-verifier train-referents record-slice clean
+.PHONY: install index run test lint browser ocr bench bench-embedders bench-answerer train-answerer train-reader train-verifier train-claim-gate train-referents record-slice clean
 
 $(STAMP): requirements.lock pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -97,6 +97,12 @@ train-reader: install
 # 2 cores): qa/answering/models/verifier.*
 train-verifier: install
 	$(BIN)/python -m qa.answering.verifier_training
+
+# The claim checker's confidence and its strict caution's thresholds, fitted on claims of
+# VitaminC's calibrate pages and eval/claims.jsonl's tuned set (about 2 minutes):
+# qa/answering/models/claim_gate.json
+train-claim-gate: install
+	$(BIN)/python -m qa.desk.claim_gate_training
 
 # Who "he" is in a follow-up: the referent ranker refitted on the fit part of
 # ../shared/data/coqa (seconds): qa/answering/models/referents.json

@@ -32,6 +32,7 @@ def _num(env: Mapping[str, str], name: str, kind: type[T], default: T) -> T:
 ANSWERERS = ("extractive", "openai")
 RETRIEVALS = ("hybrid", "dense", "bm25")
 SCORERS = ("reader", "learned", "handset")
+CAUTIONS = ("rules", "strict")
 
 
 def _flag(env: Mapping[str, str], name: str, default: bool) -> bool:
@@ -69,6 +70,9 @@ class Settings:
     # "learned": the support trees; "reader": the trees with the reading model over their
     # best candidates (opt-in: see docs/answers.md); "handset": the earlier hand-set answerer.
     scorer: str = "learned"
+    # "rules": the claim check's rules decide, with the gate's confidence; "strict": below
+    # the gate's thresholds the verdict is "not in the articles" (qa.desk.claim_gate).
+    claim_caution: str = "rules"
     llm_timeout: float = 60.0
     llm_retries: int = 2
     llm_max_tokens: int = 400  # the reply
@@ -104,6 +108,9 @@ class Settings:
             top_k=_num(env, "QA_TOP_K", int, 8),
             retrieval=_one_of("QA_RETRIEVAL", env.get("QA_RETRIEVAL") or "hybrid", RETRIEVALS),
             scorer=_one_of("QA_SCORER", env.get("QA_SCORER") or "learned", SCORERS),
+            claim_caution=_one_of(
+                "QA_CLAIM_CAUTION", env.get("QA_CLAIM_CAUTION") or "rules", CAUTIONS
+            ),
             llm_timeout=_num(env, "QA_LLM_TIMEOUT", float, 60),
             llm_retries=_num(env, "QA_LLM_RETRIES", int, 2),
             llm_max_tokens=_num(env, "QA_LLM_MAX_TOKENS", int, 400),

@@ -4,6 +4,7 @@ Playwright (the pattern of tests/test_app.py)."""
 
 from __future__ import annotations
 
+import re
 import shutil
 from collections.abc import Iterator
 
@@ -44,6 +45,8 @@ def test_the_misread_reward_claim_is_contradicted_with_its_paragraph(page: Page)
         "Contradicted", timeout=ANSWER_TIMEOUT
     )
     expect(verdict).to_contain_text("The articles state $6,000,000, not $8 million")
+    # The checker's confidence in its verdict, beside the badge.
+    expect(verdict.locator(".qa-confidence")).to_have_text(re.compile(r"^confidence [01]\.\d\d$"))
     source = verdict.locator(".qa-sources details").first
     expect(source.locator("summary")).to_contain_text(f"{SEED_000}, paragraph 2")
     expect(verdict.locator(".qa-list-title").first).to_have_text("Against the claim")

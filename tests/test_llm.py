@@ -358,6 +358,28 @@ def test_a_claim_its_citation_does_not_state_is_flagged(
     assert "$6 million [1]. The grant" in answer.text
 
 
+def test_a_claim_its_citation_states_reversed_is_flagged_as_contradicted(
+    model: Settings, server: ChatServer
+) -> None:
+    """The cited paragraph says the money will be used for repatriation flights: the
+    model's "will not be" is contradicted by it, not merely not found."""
+    server.script = [
+        citing(
+            "The US gave Panama's Ministry of Security $6 million [{n}]. "
+            "The money will not be used for repatriation flights [{n}]."
+        )
+    ]
+    answer = ask(QUESTION, settings=model)
+
+    [flag] = answer.flags
+    assert flag["sentence"] == "The money will not be used for repatriation flights."
+    assert flag["kind"] == "contradicted" and flag["cited"] == [1]
+    assert "repatriation flights, reported Eric Jacobstein" in str(flag["why"])
+    assert "flights [1]. ⚠️ (contradicted by [1])" in answer.text
+    assert any(n.startswith("Contradicted by [1]:") for n in answer.notes)
+    assert "$6 million [1]. The money" in answer.text  # the first sentence holds
+
+
 def test_an_uncited_claim_is_flagged(model: Settings, server: ChatServer) -> None:
     server.script = [
         citing("The US gave Panama $6 million [{n}]. Panama will deport 5,000 people by March.")

@@ -11,7 +11,7 @@ a model of this size reads poorly ("24 deaths" does not look like "more than 23"
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from ..reading.text import terms
 
@@ -65,6 +65,12 @@ _OPS = [
         ),
         "~",
     ),
+]
+# Of a year: a month and day may stand between ("before May 20, 2016").
+_YEAR_OPS = [
+    (re.compile(r"\b(?:before|prior to|earlier than|until)\s+(?:[\w,]+\s+){0,3}$", re.I), "<"),
+    (re.compile(r"\b(?:after|later than)\s+(?:[\w,]+\s+){0,3}$", re.I), ">"),
+    (re.compile(r"\b(?:since)\s+(?:[\w,]+\s+){0,3}$", re.I), ">="),
 ]
 _NEGATION = re.compile(
     r"\b(?:not|no|never|none|neither|nor|without|cannot|n't|failed to|refused to|denied)\b|n't\b",
@@ -145,6 +151,7 @@ class Figure:
     percent: bool
     year: bool  # a bare four-digit number from 1000 to 2100
     op: str  # "=", ">", ">=", "<", "<=", "~"
+    at: int = field(default=-1, compare=False)  # where the text states it
 
 
 def figures(text: str) -> list[Figure]:
@@ -159,20 +166,30 @@ def figures(text: str) -> list[Figure]:
         percent = unit in ("%", "percent", "per cent")
         value *= _SCALE.get(unit, 1.0)
         year = not unit and m.group(1) == digits and len(digits) == 4 and 1000 <= value <= 2100
-        out.append(Figure(value, percent, year, _op(text[: m.start()])))
+        out.append(Figure(value, percent, year, op_before(text[: m.start()]), m.start()))
         spans.append((m.start(), m.end()))
     for m in _WORD_NUMBER.finditer(text):
         if not any(s <= m.start() < e for s, e in spans):
-            out.append(Figure(_WORDS[m.group(1).lower()], False, False, _op(text[: m.start()])))
+            out.append(
+                Figure(_WORDS[m.group(1).lower()], False, False, op_before(text[: m.start()]))
+            )
     return out
 
 
-def _op(before: str) -> str:
-    tail = before[-30:]
-    for pattern, op in _OPS:
-        if pattern.search(tail):
-            return op
-    return "="
+def op_before(before: str, year: bool = False) -> str:
+    """The comparison the words just before a figure make of it ("more than" is ">");
+    of a year, "before" and "after" too ("released before 2018")."""
+    return op_words(before, year)[0]
+
+
+def op_words(before: str, year: bool = False) -> tuple[str, int]:
+    """The comparison and where its words start in `before` (its length for "=")."""
+    start = max(len(before) - 30, 0)
+    for pattern, op in _YEAR_OPS if year else _OPS:
+        m = pattern.search(before[start:])
+        if m:
+            return op, start + m.start()
+    return "=", len(before)
 
 
 def _holds(op: str, stated: float, claimed: float) -> bool:
@@ -190,7 +207,7 @@ def _holds(op: str, stated: float, claimed: float) -> bool:
     return abs(stated - claimed) <= 1e-6 * max(abs(claimed), 1.0)
 
 
-def _bound_holds(claimed: Figure, stated: Figure) -> bool:
+def bound_holds(claimed: Figure, stated: Figure) -> bool:
     """Whether the stated figure (itself exact, or a bound) satisfies the claim's bound:
     "more than 23" by "24", or by "more than 24"."""
     if stated.op in ("=", "~"):
@@ -202,7 +219,7 @@ def _bound_holds(claimed: Figure, stated: Figure) -> bool:
     return False
 
 
-def _bound_fails(claimed: Figure, stated: Figure) -> bool:
+def bound_fails(claimed: Figure, stated: Figure) -> bool:
     """Whether the stated figure rules the claim's bound out: "under 23.5 million" by
     "24 million" or "more than 24 million"."""
     if stated.op in ("=", "~"):
@@ -214,7 +231,7 @@ def _bound_fails(claimed: Figure, stated: Figure) -> bool:
     return False
 
 
-def _comparable(a: Figure, b: Figure) -> bool:
+def comparable(a: Figure, b: Figure) -> bool:
     """Figures of one kind and of like size (a count is not a percentage or a year)."""
     if a.percent != b.percent or a.year != b.year:
         return False
@@ -228,13 +245,49 @@ def _words(text: str) -> set[str]:
     return {w for w in re.findall(r"[a-z]+", text.lower()) if w not in _STOP}
 
 
+@dataclass(frozen=True)
+class Reversal:
+    """How a sentence reverses a claim: the claim's word, and the sentence's in its place
+    ("" where the sentence simply lacks the claim's negation)."""
+
+    word: str
+    instead: str
+
+    @property
+    def how(self) -> str:
+        if self.instead:
+            return f"{self.instead}, not {self.word}"
+        return f"the claim says {self.word!r}, the passage does not"
+
+    def applied(self, claim: str) -> str:
+        """The claim as the sentence would have it."""
+        return re.sub(rf"\b{re.escape(self.word)}\b", self.instead, claim, flags=re.I)
+
+
+def reversal(claim: str, sentence: str) -> Reversal | None:
+    """How a sentence reverses the claim, or None: a word of the claim whose opposite the
+    sentence has instead ("the younger brother" for "the older brother"), or a negated
+    claim against a sentence with no negation ("approved" for "did not approve"). A
+    negated sentence against a plain claim is not taken as one: "no one was hurt" says
+    nothing against "the bridge opened"."""
+    cw, sw = _words(claim), _words(sentence)
+    for w in sorted(cw - sw):
+        other = sorted(_OPPOSITE.get(w, set()) & (sw - cw))
+        if other:
+            return Reversal(w, other[0])
+    negated = _NEGATION.search(claim)
+    if negated and not _NEGATION.search(sentence):
+        return Reversal(negated.group(0), "")
+    return None
+
+
 def features(claim: str, sentence: str) -> list[float]:
     """The comparisons, in the order of NAMES: each 0 or 1 but the two covers (shares)."""
     c_figs = [f for f in figures(claim) if not f.year]
     s_figs = figures(sentence)
     equal = differs = holds = fails = missing = 0
     for f in c_figs:
-        like = [s for s in s_figs if _comparable(f, s)]
+        like = [s for s in s_figs if comparable(f, s)]
         if not like:
             missing = 1
             continue
@@ -243,9 +296,9 @@ def features(claim: str, sentence: str) -> list[float]:
                 equal += 1
             else:
                 differs = 1
-        elif any(_bound_holds(f, s) for s in like):
+        elif any(bound_holds(f, s) for s in like):
             holds = 1
-        elif any(_bound_fails(f, s) for s in like):
+        elif any(bound_fails(f, s) for s in like):
             fails = 1
     c_years = {f.value for f in figures(claim) if f.year}
     s_years = {f.value for f in s_figs if f.year}

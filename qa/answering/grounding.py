@@ -1,6 +1,12 @@
-"""Check a model's answer sentence by sentence against the paragraphs it cites, with the
-support scorer: a sentence whose citations do not state it, or a factual sentence with
-no citation, is flagged, so it is never shown as if grounded."""
+"""Check a model's answer sentence by sentence against the paragraphs it cites: a
+sentence whose citations do not state it, one they contradict, or a factual sentence with
+no citation, is flagged, so it is never shown as if grounded.
+
+Each cited sentence is checked in turn: its figures and names must be in its passages
+(`lacking`); then the claim verifier (`qa.answering.verifier`) reads it against each
+sentence of those passages: a confident "refutes" flags it as contradicted by the
+passage that holds that sentence, a confident "supports" clears it; otherwise the
+support scorer and the IDF cover decide, with the cut-offs below."""
 
 from __future__ import annotations
 
@@ -11,7 +17,7 @@ from llama_index.core.schema import NodeWithScore
 
 from ..reading.text import split_sentences, terms
 from ..store.embedding import BundledEmbedding
-from . import support
+from . import compare, support, verifier
 from .answer import Idf, coverage
 
 _MARK = re.compile(r"\s*\[(\d+)\]")
@@ -38,20 +44,29 @@ class Flag:
     cited: list[int]  # answer citation numbers; empty: the sentence cites nothing
     why: str
     raw: str = ""  # as it stands in the answer
+    contradicted: bool = False  # `cited` holds the passage that states otherwise
+
+    @property
+    def kind(self) -> str:
+        if self.contradicted:
+            return "contradicted"
+        return "not found" if self.cited else "no citation"
 
     def as_dict(self) -> dict[str, object]:
-        return {"sentence": self.sentence, "cited": self.cited, "why": self.why}
+        return {"sentence": self.sentence, "cited": self.cited, "why": self.why, "kind": self.kind}
+
+    def _head(self) -> str:
+        where = ", ".join(f"[{n}]" for n in self.cited)
+        return f"{self.kind} by {where}" if self.contradicted else f"{self.kind} in {where}"
 
     @property
     def note(self) -> str:
-        where = ", ".join(f"[{n}]" for n in self.cited)
-        head = f"Not found in {where}" if self.cited else "No citation"
-        return f'{head}: "{self.sentence}" ({self.why})'
+        head = self._head() if self.cited else self.kind
+        return f'{head[0].upper()}{head[1:]}: "{self.sentence}" ({self.why})'
 
     @property
     def marker(self) -> str:
-        where = ", ".join(f"[{n}]" for n in self.cited)
-        return f"(not found in {where})" if self.cited else "(no citation)"
+        return f"({self._head()})" if self.cited else "(no citation)"
 
 
 def values(text: str) -> set[float]:
@@ -84,14 +99,61 @@ def cover(claim: str, evidence: str, idf: Idf) -> float:
     return coverage(weights, set(terms(evidence)))[0]
 
 
+SHORT_PARAGRAPH = 400  # characters: a cited paragraph this short is also read whole
+
+
+def verified(claim: str, cited: list[tuple[int, NodeWithScore]]) -> tuple[str, int, str, float]:
+    """The verifier's reading of the claim against the sentences of its cited passages
+    (and each short one whole): its label (`verifier.LABELS`), the citation number and
+    text that decide it, its confidence; NEITHER with number 0 where there is no
+    verifier."""
+    v = verifier.verifier()
+    texts: list[tuple[int, str]] = []
+    for n, hit in cited:
+        content = hit.node.get_content().strip()
+        sentences = split_sentences(content)
+        texts += [(n, s) for s in sentences]
+        if len(sentences) > 1 and len(content) <= SHORT_PARAGRAPH:
+            texts.append((n, content))
+    if v is None or not texts:
+        return verifier.NEITHER, 0, "", 0.0
+    judged = v.judge(claim, [t for _, t in texts])
+    n, sentence = texts[judged.index]
+    return judged.label, n, sentence, judged.confidence
+
+
+REVERSED_COVER = 0.6  # of the claim's words in the sentence that reverses it
+
+
+def reversed_by(
+    claim: str, cited: list[tuple[int, NodeWithScore]], idf: Idf
+) -> tuple[int, str, str] | None:
+    """The cited sentence that states the claim reversed (`compare.reversal`: "younger"
+    for "older", no "not" for "did not"), holding REVERSED_COVER of its other words: its
+    citation number, the sentence, and how; None where none does."""
+    best: tuple[float, int, str, str] | None = None
+    for n, hit in cited:
+        for sentence in split_sentences(hit.node.get_content()):
+            turned = compare.reversal(claim, sentence)
+            if turned is None:
+                continue
+            share = cover(turned.applied(claim), sentence, idf)
+            if share >= REVERSED_COVER and (best is None or share > best[0]):
+                best = (share, n, sentence, turned.how)
+    return None if best is None else best[1:]
+
+
 def check(
     text: str,
     cited: dict[int, NodeWithScore],
     embedder: BundledEmbedding,
     idf: Idf,
+    *,
+    verify: bool = True,
 ) -> list[Flag]:
     """The sentences of `text` (with [n] markers numbered as in `cited`) that their
-    citations do not support."""
+    citations do not support or contradict. verify=False: as before the claim verifier
+    and the reversals, the cut-offs alone (bench/grounding_flags.py compares the two)."""
     model = support.forest()
     flags: list[Flag] = []
     for raw in split_sentences(text):
@@ -113,6 +175,21 @@ def check(
             continue
         if len(content) < 3:
             continue  # "Then $6 million [2]." says too little for the scorer; its figure held
+        passages = [(n, cited[n]) for n in dict.fromkeys(numbers) if n in cited]
+        turned = reversed_by(claim, passages, idf) if verify else None
+        if turned is not None:
+            n, sentence, how = turned
+            flags.append(Flag(claim, [n], f"{how}: {sentence!r}", raw, contradicted=True))
+            continue
+        label, n, sentence, p = (
+            verified(claim, passages) if verify else (verifier.NEITHER, 0, "", 0)
+        )
+        if label == verifier.REFUTES:
+            why = f"it states {sentence!r}; verifier {p:.2f}"
+            flags.append(Flag(claim, [n], why, raw, contradicted=True))
+            continue
+        if label == verifier.SUPPORTS:
+            continue
         vec = embedder.embed_queries([claim])[0]
         rows = support.score(support.candidates(claim, vec, hits, embedder, idf, len(hits)), model)
         best = rows[0].score if rows else 0.0

@@ -10,7 +10,7 @@ import re
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from ..answering import grounding
+from ..answering import compare, grounding
 from ..answering.extractive import Pick
 from ..answering.qtype import Span, typed_spans
 from ..reading.dates import MONTHS, WEEKDAYS
@@ -150,6 +150,102 @@ def same(kind: str, claimed: str, stated: str) -> bool | None:
     # of Panama" is not "Ministry of Security of Panama".
     small, large = (wa, wb) if len(wa) <= len(wb) else (wb, wa)
     return all(any(near(w, o) for o in large) for w in small)
+
+
+def bound(claim: str, slot: Slot) -> compare.Figure | None:
+    """The slot's figure where the claim states it as a bound or an estimate ("more than
+    $412 million", "under 20", "about 300", "before 2018"); None where it is stated
+    exactly."""
+    at = claim.find(slot.text)
+    if at < 0 or slot.kind not in ("money", "number", "date"):
+        return None
+    before = claim[:at]
+    if slot.kind == "date":
+        year = re.search(r"\b(1\d{3}|20\d{2})\b", slot.text)
+        op = compare.op_before(before + slot.text[: year.start()], year=True) if year else "="
+        return compare.Figure(float(year.group(1)), False, True, op) if year and op != "=" else None
+    op = compare.op_before(before)
+    found = [f for f in compare.figures(slot.text) if not f.year]
+    if op == "=" or not found:
+        return None
+    return compare.Figure(found[0].value, found[0].percent, False, op)
+
+
+def stated_figures(text: str) -> list[compare.Figure]:
+    """A text's figures, each with the comparison its words make ("more than 20,000"),
+    amounts in words too ("half a million")."""
+    out = compare.figures(text)
+    for m in _WORD_AMOUNT.finditer(text):
+        word = m.group(1).lower()
+        if m.group(2) and word not in ("a", "an"):
+            value = _WORD_NUMBERS[word] * _WORD_SCALE[m.group(2).lower()]
+            out.append(
+                compare.Figure(value, False, False, compare.op_before(text[: m.start()]), m.start())
+            )
+    return out
+
+
+# Two bounds of one direction, as news writes them, are near their figures: "more than
+# 20,000 people" is not "more than 2,000", though it does not rule it out.
+NEAR_BOUND = 1.25
+
+
+def _bound_against(b: compare.Figure, f: compare.Figure) -> bool | None:
+    same_way = (b.op in (">", ">=")) == (f.op in (">", ">=")) and f.op not in ("=", "~")
+    if same_way and b.op != "~":
+        lo, hi = sorted((abs(b.value), abs(f.value)))
+        return hi <= NEAR_BOUND * lo
+    if compare.bound_holds(b, f):
+        return True
+    return False if compare.bound_fails(b, f) else None
+
+
+def bound_held(b: compare.Figure, text: str, span: str = "") -> bool | None:
+    """Whether a text's figures (only those in `span`, where given, with the words before
+    it) satisfy the bound: True where one of like kind does, False where all of like
+    kind rule it out, None where it states none of like kind."""
+    found = stated_figures(text)
+    at = text.find(span) if span else -1
+    if span and at < 0:
+        found = stated_figures(span)
+    elif span:
+        found = [f for f in found if at <= f.at < at + len(span)]
+    verdicts = [_bound_against(b, f) for f in found if compare.comparable(b, f)]
+    if any(v is True for v in verdicts):
+        return True
+    if verdicts and all(v is False for v in verdicts):
+        return False
+    return None
+
+
+_SAID = {">": "more than", ">=": "at least", "<": "less than", "<=": "at most", "~": "about"}
+_SAID_OF_YEAR = {"<": "before", ">": "after", ">=": "since"}
+
+
+def as_claimed(claim: str, slot: Slot) -> str:
+    """The slot as the claim compares it: "more than 20", "before 2018", or its text."""
+    b = bound(claim, slot)
+    if b is None:
+        return slot.text
+    return f"{(_SAID_OF_YEAR if b.year else _SAID)[b.op]} {slot.text}"
+
+
+def bound_text(claim: str, slot: Slot) -> str:
+    """The slot with its comparison's words as the claim writes them ("More than 20")."""
+    at = claim.find(slot.text)
+    if at < 0 or bound(claim, slot) is None:
+        return slot.text
+    year = re.search(r"\b(1\d{3}|20\d{2})\b", slot.text) if slot.kind == "date" else None
+    before = claim[:at] + (slot.text[: year.start()] if year else "")
+    _, start = compare.op_words(before, year=year is not None)
+    return claim[min(start, at) : at + len(slot.text)]
+
+
+def holds(claim: str, slot: Slot, text: str) -> bool | None:
+    """Whether a text states the slot's value: by its bound where the claim gives one
+    (`bound`), else the same value (`same`)."""
+    b = bound(claim, slot)
+    return same(slot.kind, slot.text, text) if b is None else bound_held(b, text)
 
 
 # --- slots -------------------------------------------------------------------------

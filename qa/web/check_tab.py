@@ -33,8 +33,13 @@ def render_verdict(v: Verdict, seconds: float | None = None) -> str:
     (or the related paragraphs when the articles do not address it)."""
     label = _LABELS.get(v.verdict, "Not in the articles")
     kind = v.verdict.replace(" ", "-")
+    badge = f'<div class="qa-verdict-label qa-verdict-{kind}">{label}</div>'
+    if v.confidence > 0 and not v.fallback and v.checker == "extractive":
+        # The checker's probability of its verdict (qa.desk.claim_gate); for "not in the
+        # articles", of the likelier verdict, which fell short of the threshold.
+        badge += f' <span class="qa-confidence">confidence {v.confidence:.2f}</span>'
     blocks = [
-        f'<div class="qa-verdict-label qa-verdict-{kind}">{label}</div>',
+        badge,
         f"<div>{answer_html(v.explanation)}</div>",
     ]
     if v.fallback:

@@ -48,6 +48,7 @@ CSS = """
 .qa-error { color: var(--error-text-color, #b91c1c); }
 .qa-verdict-label { display: inline-block; font-weight: 700; padding: 0.15em 0.6em;
   border-radius: 0.4em; margin-bottom: 0.5em; border: 1px solid currentColor; }
+.qa-confidence { margin-left: 0.5em; font-size: 0.9em; opacity: 0.75; }
 .qa-verdict-supported { color: #15803d; }
 .qa-verdict-contradicted { color: #b91c1c; }
 .qa-verdict-not-in-the-articles { color: var(--body-text-color-subdued); }

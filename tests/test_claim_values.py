@@ -1,0 +1,141 @@
+"""Claims compared by value, and the checker's confidence and caution (qa.desk.claims,
+qa.desk.claim_gate), over a real index of short articles written for these tests: a
+bound ("more than 20") held or ruled out by the figure stated, a year bound, a relation
+read the wrong way round, a negated claim; the gate's confidence and what the strict
+caution does; the gate's training on a slice against what was recorded."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pytest
+from conftest import index_of
+
+from qa.desk import claim_gate, claim_gate_training
+from qa.desk.claims import check
+from qa.desk.verdict import ABSENT, CONTRADICTED, SUPPORTED
+from qa.errors import ConfigError
+from qa.settings import Settings
+
+ARTICLES = {
+    "crash.txt": (
+        "Bus crash in the mountains\n\nA bus crash on the mountain road on Tuesday caused 24 "
+        "deaths, the regional police said.\n"
+    ),
+    "flood.txt": (
+        "Floods in the valley\n\nThe floods in the valley on Sunday caused 18 deaths, "
+        "officials said.\n"
+    ),
+    "family.txt": (
+        "The Ortega family business\n\nLuis Ortega is the younger brother of Marta Ortega, "
+        "who runs the family's shipping firm in Valencia.\n"
+    ),
+    "vote.txt": (
+        "Council vote\n\nThe city council approved the new budget for the harbour on Monday "
+        "by a vote of seven to two.\n"
+    ),
+    "film.txt": (
+        "The film\n\nThe Quiet Harbour was released on May 20, 2016, and grossed $433 "
+        "million worldwide.\n"
+    ),
+}
+
+
+@pytest.fixture(scope="module")
+def written(tmp_path_factory: pytest.TempPathFactory) -> Settings:
+    def write(folder: Path) -> None:
+        for name, text in ARTICLES.items():
+            (folder / name).write_text(text, encoding="utf-8")
+
+    settings, _ = index_of(tmp_path_factory.mktemp("values"), "articles", write)
+    return settings
+
+
+@pytest.mark.parametrize(
+    ("claim", "source", "want", "says"),
+    [
+        ("More than 20 people died in the bus crash on the mountain road.", "crash.txt",
+         SUPPORTED, "The articles state this [1]."),
+        ("More than 20 people died in the floods in the valley.", "flood.txt",
+         CONTRADICTED, "The articles state 18, not more than 20 [1]."),
+        ("Luis Ortega is the older brother of Marta Ortega.", "family.txt",
+         CONTRADICTED, "younger, not older [1]"),
+        ("Luis Ortega is the younger brother of Marta Ortega.", "family.txt", SUPPORTED, ""),
+        ("The city council did not approve the new budget for the harbour.", "vote.txt",
+         CONTRADICTED, "the claim says 'not', the passage does not [1]"),
+        ("The city council approved the new budget for the harbour.", "vote.txt", SUPPORTED, ""),
+        ("The Quiet Harbour was released after 2018.", "film.txt",
+         CONTRADICTED, "not after 2018 [1]"),
+        ("The Quiet Harbour grossed more than $412 million worldwide.", "film.txt",
+         SUPPORTED, ""),
+        ("The Quiet Harbour grossed less than $412 million worldwide.", "film.txt",
+         CONTRADICTED, "$433 million, not less than $412 million [1]"),
+    ],
+)  # fmt: skip
+def test_values_bounds_relations_and_negation(
+    written: Settings, claim: str, source: str, want: str, says: str
+) -> None:
+    v = check(claim, written, sources=[source])
+    assert v.verdict == want, (v.verdict, v.explanation)
+    assert says in v.explanation
+    cited = v.contradicting if want == CONTRADICTED else v.supporting
+    assert cited and cited[0].source == source
+    assert 0 < v.confidence <= 1
+
+
+def test_the_confidence_is_the_gates_probability_of_the_verdict(written: Settings) -> None:
+    gate = claim_gate.gate()
+    assert gate is not None, "qa/answering/models/claim_gate.json is committed"
+    claim = "More than 20 people died in the floods in the valley."
+    v = check(claim, written, sources=["flood.txt"])
+    strict = check(claim, written.with_(claim_caution="strict"), sources=["flood.txt"])
+    # Under the default caution the rules' verdict stands, whatever the gate's probability.
+    assert v.verdict == CONTRADICTED
+    assert strict.verdict in (CONTRADICTED, ABSENT)
+    if strict.verdict == CONTRADICTED:
+        assert strict.confidence >= gate.thresholds["strict"][1]  # type: ignore[index]
+
+
+def test_strict_caution_turns_an_unsure_verdict_into_not_in_the_articles(
+    written: Settings, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Thresholds no verdict reaches: the rules' supported becomes "not in the articles",
+    with the sentence they rested on as related and a note saying why."""
+    gate = claim_gate.gate()
+    assert gate is not None
+    unreachable = claim_gate.Gate(
+        gate.coef,
+        gate.intercept,
+        gate.mean,
+        gate.scale,
+        {**gate.thresholds, "strict": (1.01, 1.01)},
+    )
+    monkeypatch.setattr(claim_gate, "gate", lambda: unreachable)
+    claim = "The Quiet Harbour grossed more than $412 million worldwide."
+    plain = check(claim, written, sources=["film.txt"])
+    v = check(claim, written.with_(claim_caution="strict"), sources=["film.txt"])
+    assert plain.verdict == SUPPORTED
+    assert v.verdict == ABSENT and not v.citations
+    assert [c.sentence for c in v.related] == [c.sentence for c in plain.supporting]
+    assert any("not sure enough" in n and "QA_CLAIM_CAUTION=strict" in n for n in v.notes)
+    assert v.as_dict()["confidence"] == round(v.confidence, 4)
+
+
+def test_a_bad_caution_is_refused_by_name() -> None:
+    with pytest.raises(ConfigError, match="QA_CLAIM_CAUTION"):
+        Settings.from_env({"QA_CLAIM_CAUTION": "reckless"})
+
+
+def test_the_gate_training_on_a_slice_reproduces_what_was_recorded() -> None:
+    """The claims of the recorded slice read again give the recorded features, and the
+    committed gate the recorded probabilities."""
+    meta = claim_gate_training.committed()
+    recorded = meta["slice_check"]
+    rows = claim_gate_training.vitaminc_rows("calibrate", recorded["per_class"])
+    assert [r.claim for r in rows] == recorded["claims"]
+    x = np.vstack([r.x for r in rows])
+    assert np.allclose(x, np.array(recorded["features"]), atol=0.02)
+    gate = claim_gate.gate()
+    assert gate is not None
+    assert np.allclose(gate.probs(x), np.array(recorded["probs"]), atol=0.02)

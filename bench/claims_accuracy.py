@@ -5,6 +5,7 @@ absent: something the articles don't address).
 
     python bench/claims_accuracy.py            # over a fresh index of seeds/
     python bench/claims_accuracy.py --verbose  # and each claim's verdict
+    python bench/claims_accuracy.py --caution strict  # with QA_CLAIM_CAUTION=strict
 
 Shared with tests/test_claims.py, which holds the floors.
 """
@@ -89,6 +90,7 @@ def markdown(tab: dict[str, dict[str, tuple[int, int]]]) -> str:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--verbose", action="store_true")
+    parser.add_argument("--caution", default="rules", choices=["rules", "strict"])
     args = parser.parse_args()
     from qa.store.ingest import ingest
 
@@ -97,7 +99,7 @@ def main() -> None:
         shutil.copytree(ROOT / "seeds", seeds)
         settings = Settings.from_env(
             {"QA_INDEX_DIR": str(Path(tmp) / "index"), "QA_SEEDS_DIR": str(seeds)}
-        )
+        ).with_(claim_caution=args.caution)
         ingest([seeds], settings, quiet=True)
         results = run(settings, cases())
     if args.verbose:

@@ -149,7 +149,11 @@ def same(kind: str, claimed: str, stated: str) -> bool | None:
     # Mayorkas"), spelling variants allowed (Jacobstein, Jocobstein); "Ministry of Health
     # of Panama" is not "Ministry of Security of Panama".
     small, large = (wa, wb) if len(wa) <= len(wb) else (wb, wa)
-    return all(any(near(w, o) for o in large) for w in small)
+    return all(any(near(w, o) or _singular(w) == _singular(o) for o in large) for w in small)
+
+
+def _singular(word: str) -> str:
+    return word[:-1] if len(word) > 3 and word.endswith("s") and not word.endswith("ss") else word
 
 
 def bound(claim: str, slot: Slot) -> compare.Figure | None:
@@ -165,7 +169,7 @@ def bound(claim: str, slot: Slot) -> compare.Figure | None:
         op = compare.op_before(before + slot.text[: year.start()], year=True) if year else "="
         return compare.Figure(float(year.group(1)), False, True, op) if year and op != "=" else None
     op = compare.op_before(before)
-    found = [f for f in compare.figures(slot.text) if not f.year]
+    found = [f for f in stated_figures(slot.text) if not f.year]
     if op == "=" or not found:
         return None
     return compare.Figure(found[0].value, found[0].percent, False, op)
@@ -177,8 +181,8 @@ def stated_figures(text: str) -> list[compare.Figure]:
     out = compare.figures(text)
     for m in _WORD_AMOUNT.finditer(text):
         word = m.group(1).lower()
-        if m.group(2) and word not in ("a", "an"):
-            value = _WORD_NUMBERS[word] * _WORD_SCALE[m.group(2).lower()]
+        if (m.group(2) and word not in ("a", "an")) or _WORD_NUMBERS[word] >= 13:
+            value = _WORD_NUMBERS[word] * _WORD_SCALE.get((m.group(2) or "").lower(), 1.0)
             out.append(
                 compare.Figure(value, False, False, compare.op_before(text[: m.start()]), m.start())
             )
@@ -205,7 +209,8 @@ def bound_held(b: compare.Figure, text: str, span: str = "") -> bool | None:
     it) satisfy the bound: True where one of like kind does, False where all of like
     kind rule it out, None where it states none of like kind."""
     found = stated_figures(text)
-    at = text.find(span) if span else -1
+    located = re.search(rf"(?<![\w.,]){re.escape(span)}(?!\w)", text) if span else None
+    at = located.start() if located else -1
     if span and at < 0:
         found = stated_figures(span)
     elif span:
@@ -262,9 +267,10 @@ def _spans(claim: str, common: Callable[[str], bool]) -> list[Span]:
             if kind == "number" and not amounts(s.text):
                 continue  # "first", "once": nothing to compare
             if kind == "person":
-                if common(s.text):
+                trimmed = _trimmed(s)
+                if trimmed is None or common(trimmed.text) or DATE_WORD.search(trimmed.text):
                     continue
-                s = Span(s.start, s.end, s.text, "name")
+                s = Span(trimmed.start, trimmed.end, trimmed.text, "name")
             found.append(s)
     first = _first_name(claim, common)
     if first and not any(s.start == 0 for s in found):
@@ -276,7 +282,7 @@ def _first_name(text: str, common: Callable[[str], bool]) -> Span | None:
     """A lone first word is a name when the articles never write it in lower case
     (`qa.answering.qtype` leaves it out: any first word has a capital)."""
     first = re.match(r"[A-Z][\w'’-]+", text)
-    if not first or common(first.group(0)):
+    if not first or first.group(0) in _LEAD_WORDS or common(first.group(0)):
         return None
     word = re.sub(r"[’']s$", "", first.group(0))
     return Span(0, len(word), word, "name")
@@ -302,8 +308,28 @@ def figures_in(text: str, kind: str) -> list[Span]:
     return sorted(found, key=lambda s: s.start)
 
 
+# Capitalised at the start of a sentence, not part of the name after them ("After Zohoré
+# joined", "In Book Club", "On Saturday").
+_LEAD_WORDS = frozenset(
+    "After Before During In On At For From With Without When While Since Until Under Over "
+    "By As If Although Though Because The A An And But Or Then Meanwhile However Unlike "
+    "Like Despite Following Later Earlier".split()
+)
+
+
+def _trimmed(span: Span) -> Span | None:
+    first, _, rest = span.text.partition(" ")
+    if first not in _LEAD_WORDS:
+        return span
+    if not rest:
+        return None
+    start = span.start + len(first) + 1
+    return Span(start, span.end, rest, span.kind)
+
+
 def names_in(text: str, common: Callable[[str], bool]) -> list[Span]:
-    spans = [s for s in typed_spans(text, "person", set()) if not DATE_WORD.search(s.text)]
+    found = [_trimmed(s) for s in typed_spans(text, "person", set())]
+    spans = [s for s in found if s is not None and not DATE_WORD.search(s.text)]
     first = _first_name(text, common)
     return ([first] if first and not any(s.start == 0 for s in spans) else []) + spans
 

@@ -14,6 +14,7 @@ the passages it cites.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Sequence
 
 import numpy as np
@@ -68,6 +69,7 @@ SUPPORT_SCORE = 0.5
 SUBJECT_COVER = 0.4
 CANDIDATES = 12  # sentences, best first, tried as support
 SURE = 0.8  # the answerer's score for its answer to a slot's question
+_YEAR = re.compile(r"(1\d{3}|20\d{2})")
 
 
 # --- the offline check ---------------------------------------------------------------
@@ -136,6 +138,8 @@ def _settle(slot: Slot, all_texts: list[str], r: Reader) -> None:
             and not DATE_WORD.search(s)
             and same_place(r.claim, slot.text, pick.sentence, s)
         ]
+    if slot.kind in ("money", "number") and not _YEAR.fullmatch(slot.text):
+        stated = [s for s in stated if not _YEAR.fullmatch(s.strip())]  # a year is not a count
     b = bound(r.claim, slot)
     if b is not None:
         # "more than 20" is held by 24 and ruled out by 18, not compared for equality.

@@ -16,32 +16,16 @@ from __future__ import annotations
 
 import argparse
 import json
-import random
 import sys
-import tempfile
 import time
 from pathlib import Path
 
-from qa.answering import verifier_training as vt
-from qa.answering.verifier import LABELS, NEITHER, REFUTES, SUPPORTS
 from qa.desk import claims
+from qa.desk.claim_gate_training import WANT, evidence_index, sample
 from qa.desk.verdict import ABSENT, CONTRADICTED, SUPPORTED
 from qa.search.scope import Scope, resolve
-from qa.settings import Settings
-from qa.store.ingest import ingest
 
 ROOT = Path(__file__).resolve().parents[1]
-WANT = {SUPPORTS: SUPPORTED, REFUTES: CONTRADICTED, NEITHER: ABSENT}
-
-
-def sample(part: str, per_class: int) -> list[vt.Pair]:
-    rng = random.Random(0)
-    pairs = [p for p in vt.load() if vt.part(p.page) == part]
-    out: list[vt.Pair] = []
-    for label in LABELS:
-        group = [p for p in pairs if p.label == label]
-        out += rng.sample(group, min(per_class, len(group)))
-    return out
 
 
 def score(rows: list[dict[str, object]], key: str) -> dict[str, float]:
@@ -61,18 +45,7 @@ def main() -> int:
     ap.add_argument("--out", type=Path, default=ROOT / "bench" / "vitaminc_claims.json")
     args = ap.parse_args()
     todo = sample(args.part, args.per_class)
-    with tempfile.TemporaryDirectory() as tmp:
-        docs = Path(tmp) / "docs"
-        docs.mkdir()
-        names = []
-        for k, p in enumerate(todo):
-            name = f"{k:04d}.txt"
-            (docs / name).write_text(f"{p.page}\n\n{p.evidence}\n", encoding="utf-8")
-            names.append(name)
-        settings = Settings.from_env().with_(
-            index_dir=Path(tmp) / "index", seeds_dir=docs, llm="extractive"
-        )
-        ingest([docs], settings, quiet=True)
+    with evidence_index(todo) as (settings, names):
         strict = settings.with_(claim_caution="strict")
         rows: list[dict[str, object]] = []
         took: list[float] = []

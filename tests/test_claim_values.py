@@ -35,6 +35,10 @@ ARTICLES = {
         "Council vote\n\nThe city council approved the new budget for the harbour on Monday "
         "by a vote of seven to two.\n"
     ),
+    "harbour.txt": (
+        "Night fishing\n\nThe harbour authority imposed a ban on night fishing on Friday, "
+        "after two boats collided near the pier.\n"
+    ),
     "film.txt": (
         "The film\n\nThe Quiet Harbour was released on May 20, 2016, and grossed $433 "
         "million worldwide.\n"
@@ -65,6 +69,8 @@ def written(tmp_path_factory: pytest.TempPathFactory) -> Settings:
         ("The city council did not approve the new budget for the harbour.", "vote.txt",
          CONTRADICTED, "the claim says 'not', the passage does not [1]"),
         ("The city council approved the new budget for the harbour.", "vote.txt", SUPPORTED, ""),
+        ("The harbour authority lifted the ban on night fishing.", "harbour.txt",
+         CONTRADICTED, "imposed, not lifted [1]"),
         ("The Quiet Harbour was released after 2018.", "film.txt",
          CONTRADICTED, "not after 2018 [1]"),
         ("The Quiet Harbour grossed more than $412 million worldwide.", "film.txt",

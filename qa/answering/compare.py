@@ -125,6 +125,55 @@ _OPPOSITE: dict[str, set[str]] = {}
 for _a, _b in _OPPOSITES:
     _OPPOSITE.setdefault(_a, set()).add(_b)
     _OPPOSITE.setdefault(_b, set()).add(_a)
+# For the claim checker's reversals only (`reversal`), beside _OPPOSITES (which the
+# verifier's stacker was fitted with): actions undone and units of one scale, where the
+# one word in place of the other turns the claim ("lifted visa requirements" against
+# "imposed visa requirements", "in the next few months" against "weeks").
+_UNDONE = [
+    ("open", "close"),
+    ("opened", "closed"),
+    ("opens", "closes"),
+    ("lift", "impose"),
+    ("lifted", "imposed"),
+    ("lifts", "imposes"),
+    ("approve", "reject"),
+    ("approved", "rejected"),
+    ("accept", "reject"),
+    ("accepted", "rejected"),
+    ("allow", "ban"),
+    ("allowed", "banned"),
+    ("allowed", "barred"),
+    ("raise", "cut"),
+    ("raised", "cut"),
+    ("increase", "reduce"),
+    ("increased", "reduced"),
+    ("start", "end"),
+    ("started", "ended"),
+    ("began", "ended"),
+    ("join", "leave"),
+    ("joined", "left"),
+    ("signed", "rejected"),
+    ("guilty", "innocent"),
+    ("acquitted", "convicted"),
+    ("alive", "dead"),
+    ("legal", "illegal"),
+    ("public", "private"),
+    ("domestic", "foreign"),
+    ("support", "oppose"),
+    ("supported", "opposed"),
+    ("supports", "opposes"),
+]
+_UNITS = [
+    ("seconds", "minutes", "hours", "days", "weeks", "months", "years", "decades"),
+    ("second", "minute", "hour", "day", "week", "month", "year", "decade"),
+]
+_REVERSE: dict[str, set[str]] = {k: set(v) for k, v in _OPPOSITE.items()}
+for _a, _b in _UNDONE:
+    _REVERSE.setdefault(_a, set()).add(_b)
+    _REVERSE.setdefault(_b, set()).add(_a)
+for _scale in _UNITS:
+    for _u in _scale:
+        _REVERSE.setdefault(_u, set()).update(set(_scale) - {_u})
 _STOP = {"the", "a", "an", "of", "in", "on", "and", "to", "is", "was", "be", "for", "by", "as"}
 
 NAMES = (
@@ -272,7 +321,7 @@ def reversal(claim: str, sentence: str) -> Reversal | None:
     nothing against "the bridge opened"."""
     cw, sw = _words(claim), _words(sentence)
     for w in sorted(cw - sw):
-        other = sorted(_OPPOSITE.get(w, set()) & (sw - cw))
+        other = sorted(_REVERSE.get(w, set()) & (sw - cw))
         if other:
             return Reversal(w, other[0])
     negated = _NEGATION.search(claim)

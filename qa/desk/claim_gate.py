@@ -50,6 +50,12 @@ FEATURES = (
     "cited_neither",
     "verifier_supported",
     "verifier_contradicted",
+    "name_contradicted",
+    "figure_contradicted",
+    "name_contradicted_x_cited_supports",
+    "figure_contradicted_x_cited_supports",
+    "rules_supported_x_cited_refutes",
+    "rules_supported_x_max_refutes",
 )
 
 
@@ -81,6 +87,17 @@ def features(rules: Verdict, read: Read) -> np.ndarray:
         *read.cited,
         read.label == SUPPORTED,
         read.label == CONTRADICTED,
+    ]
+    name = any(s.status == CONTRADICTED and s.kind == "name" for s in slots)
+    figure = any(s.status == CONTRADICTED and s.kind != "name" for s in slots)
+    supported = rules.verdict == SUPPORTED
+    row += [
+        name,
+        figure,
+        name * read.cited[0],
+        figure * read.cited[0],
+        supported * read.cited[1],
+        supported * probs[:, 1].max(),
     ]
     return np.array(row, np.float64)
 

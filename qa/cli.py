@@ -247,7 +247,13 @@ def cmd_check(args: argparse.Namespace, settings: Settings) -> int:
             print(f"  - {c.source} ¶{c.paragraph}: {textwrap.shorten(c.text, 90)}")
     for note in verdict.notes:
         print(f"\nNote: {note}")
-    print(f"\nchecked by {'extractive' if verdict.fallback else verdict.checker}")
+    how = "extractive" if verdict.fallback else verdict.checker
+    sure = (
+        f", confidence {verdict.confidence:.2f}"
+        if verdict.confidence and how == "extractive"
+        else ""
+    )
+    print(f"\nchecked by {how}{sure}")
     return 0
 
 

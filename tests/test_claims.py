@@ -6,6 +6,7 @@ at them; "fresh": written after the rules were frozen)."""
 from __future__ import annotations
 
 import json
+import re
 import socket
 import sys
 
@@ -206,6 +207,7 @@ def test_cli_check_json_and_text(seeded: Settings) -> None:
     )
     assert text.returncode == 0, text.stderr
     assert text.stdout.startswith("Supported:") and "30,000 people" in text.stdout
+    assert re.search(r"checked by extractive, confidence [01]\.\d\d$", text.stdout.strip())
 
     scoped = run_qa("check", MISREAD, "--source", SEED_002, "--json", index_dir=seeded.index_dir)
     assert scoped.returncode == 0, scoped.stderr

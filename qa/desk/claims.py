@@ -300,8 +300,8 @@ def _gated(r: Reader, rules: Verdict, read: claim_gate.Read, texts: Texts) -> Ve
     x = claim_gate.features(rules, read)
     label, p, likelier = g.decide(x, rules.verdict, caution)
     rules.confidence = p
-    if label == rules.verdict:
-        return rules
+    if label == rules.verdict or (label != ABSENT and not texts):
+        return rules  # (a verdict of the gate's own needs a text the verifier read)
     numbers = Numbering()
     out = Verdict(r.claim, label, slots=rules.slots, notes=list(rules.notes), confidence=p)
     if label == ABSENT:

@@ -3,10 +3,12 @@ sentence whose citations do not state it, one they contradict, or a factual sent
 no citation, is flagged, so it is never shown as if grounded.
 
 Each cited sentence is checked in turn: its figures and names must be in its passages
-(`lacking`); then the claim verifier (`qa.answering.verifier`) reads it against each
-sentence of those passages: a confident "refutes" flags it as contradicted by the
-passage that holds that sentence, a confident "supports" clears it; otherwise the
-support scorer and the IDF cover decide, with the cut-offs below."""
+(`lacking`); a sentence of theirs that states it reversed ("younger" for "older",
+"approved" for "did not approve": `qa.answering.compare.reversal`) flags it as
+contradicted by the passage that holds that sentence; then the claim verifier
+(`qa.answering.verifier`) reads it against each sentence of those passages: a confident
+"refutes" flags it as contradicted likewise, a confident "supports" clears it; otherwise
+the support scorer and the IDF cover decide, with the cut-offs below."""
 
 from __future__ import annotations
 
@@ -99,47 +101,51 @@ def cover(claim: str, evidence: str, idf: Idf) -> float:
     return coverage(weights, set(terms(evidence)))[0]
 
 
-SHORT_PARAGRAPH = 400  # characters: a cited paragraph this short is also read whole
+Passage = tuple[int, str]  # a cited text: its citation number, and the text
 
 
-def verified(claim: str, cited: list[tuple[int, NodeWithScore]]) -> tuple[str, int, str, float]:
-    """The verifier's reading of the claim against the sentences of its cited passages
-    (and each short one whole): its label (`verifier.LABELS`), the citation number and
-    text that decide it, its confidence; NEITHER with number 0 where there is no
-    verifier."""
-    v = verifier.verifier()
-    texts: list[tuple[int, str]] = []
+def sentences_of(cited: list[tuple[int, NodeWithScore]]) -> tuple[list[Passage], list[Passage]]:
+    """The sentences of the cited passages, and what the verifier reads of them: those
+    sentences and each short passage whole (`verifier.read_whole`)."""
+    sentences: list[Passage] = []
+    read: list[Passage] = []
     for n, hit in cited:
         content = hit.node.get_content().strip()
-        sentences = split_sentences(content)
-        texts += [(n, s) for s in sentences]
-        if len(sentences) > 1 and len(content) <= SHORT_PARAGRAPH:
-            texts.append((n, content))
-    if v is None or not texts:
+        own = split_sentences(content)
+        sentences += [(n, s) for s in own]
+        read += [(n, s) for s in own]
+        if verifier.read_whole(content, own):
+            read.append((n, content))
+    return sentences, read
+
+
+def verified(claim: str, read: list[Passage]) -> tuple[str, int, str, float]:
+    """The verifier's reading of the claim against the cited texts (`sentences_of`): its
+    label (`verifier.LABELS`), the citation number and text that decide it, its
+    confidence; NEITHER with number 0 where there is no verifier."""
+    v = verifier.verifier()
+    if v is None or not read:
         return verifier.NEITHER, 0, "", 0.0
-    judged = v.judge(claim, [t for _, t in texts])
-    n, sentence = texts[judged.index]
+    judged = v.judge(claim, [t for _, t in read])
+    n, sentence = read[judged.index]
     return judged.label, n, sentence, judged.confidence
 
 
 REVERSED_COVER = 0.6  # of the claim's words in the sentence that reverses it
 
 
-def reversed_by(
-    claim: str, cited: list[tuple[int, NodeWithScore]], idf: Idf
-) -> tuple[int, str, str] | None:
+def reversed_by(claim: str, sentences: list[Passage], idf: Idf) -> tuple[int, str, str] | None:
     """The cited sentence that states the claim reversed (`compare.reversal`: "younger"
     for "older", no "not" for "did not"), holding REVERSED_COVER of its other words: its
     citation number, the sentence, and how; None where none does."""
     best: tuple[float, int, str, str] | None = None
-    for n, hit in cited:
-        for sentence in split_sentences(hit.node.get_content()):
-            turned = compare.reversal(claim, sentence)
-            if turned is None:
-                continue
-            share = cover(turned.applied(claim), sentence, idf)
-            if share >= REVERSED_COVER and (best is None or share > best[0]):
-                best = (share, n, sentence, turned.how)
+    for n, sentence in sentences:
+        turned = compare.reversal(claim, sentence)
+        if turned is None:
+            continue
+        share = cover(turned.applied(claim), sentence, idf)
+        if share >= REVERSED_COVER and (best is None or share > best[0]):
+            best = (share, n, sentence, turned.how)
     return None if best is None else best[1:]
 
 
@@ -175,15 +181,15 @@ def check(
             continue
         if len(content) < 3:
             continue  # "Then $6 million [2]." says too little for the scorer; its figure held
-        passages = [(n, cited[n]) for n in dict.fromkeys(numbers) if n in cited]
-        turned = reversed_by(claim, passages, idf) if verify else None
+        sentences, read = sentences_of(
+            [(n, cited[n]) for n in dict.fromkeys(numbers) if n in cited]
+        )
+        turned = reversed_by(claim, sentences, idf) if verify else None
         if turned is not None:
             n, sentence, how = turned
             flags.append(Flag(claim, [n], f"{how}: {sentence!r}", raw, contradicted=True))
             continue
-        label, n, sentence, p = (
-            verified(claim, passages) if verify else (verifier.NEITHER, 0, "", 0)
-        )
+        label, n, sentence, p = verified(claim, read) if verify else (verifier.NEITHER, 0, "", 0)
         if label == verifier.REFUTES:
             why = f"it states {sentence!r}; verifier {p:.2f}"
             flags.append(Flag(claim, [n], why, raw, contradicted=True))

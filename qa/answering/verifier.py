@@ -35,6 +35,15 @@ LABELS = ("supports", "refutes", "neither")
 SUPPORTS, REFUTES, NEITHER = LABELS
 
 
+SHORT_PARAGRAPH = 400  # characters: a paragraph this short is also read whole
+
+
+def read_whole(paragraph: str, sentences: list[str]) -> bool:
+    """Whether a paragraph of these sentences is also read whole, beside them: it has
+    more than one and is short (a claim may join two of its sentences)."""
+    return len(sentences) > 1 and len(paragraph) <= SHORT_PARAGRAPH
+
+
 def window(claim: str, sentence: str) -> Window:
     return encode(claim, sentence, "", BUDGET)
 

@@ -156,23 +156,35 @@ def _singular(word: str) -> str:
     return word[:-1] if len(word) > 3 and word.endswith("s") and not word.endswith("ss") else word
 
 
+YEAR = re.compile(r"\b(1\d{3}|20\d{2})\b")
+
+
+def _bound_at(claim: str, slot: Slot) -> tuple[compare.Figure, int] | None:
+    """The slot's bound (`bound`) and where the words of its comparison start."""
+    at = claim.find(slot.text)
+    if at < 0 or slot.kind not in ("money", "number", "date"):
+        return None
+    if slot.kind == "date":
+        year = YEAR.search(slot.text)
+        if not year:
+            return None
+        op, start = compare.op_words(claim[:at] + slot.text[: year.start()], year=True)
+        figure = compare.Figure(float(year.group(1)), False, True, op)
+    else:
+        op, start = compare.op_words(claim[:at])
+        found = [f for f in stated_figures(slot.text) if not f.year]
+        if not found:
+            return None
+        figure = compare.Figure(found[0].value, found[0].percent, False, op)
+    return None if op == "=" else (figure, min(start, at))
+
+
 def bound(claim: str, slot: Slot) -> compare.Figure | None:
     """The slot's figure where the claim states it as a bound or an estimate ("more than
     $412 million", "under 20", "about 300", "before 2018"); None where it is stated
     exactly."""
-    at = claim.find(slot.text)
-    if at < 0 or slot.kind not in ("money", "number", "date"):
-        return None
-    before = claim[:at]
-    if slot.kind == "date":
-        year = re.search(r"\b(1\d{3}|20\d{2})\b", slot.text)
-        op = compare.op_before(before + slot.text[: year.start()], year=True) if year else "="
-        return compare.Figure(float(year.group(1)), False, True, op) if year and op != "=" else None
-    op = compare.op_before(before)
-    found = [f for f in stated_figures(slot.text) if not f.year]
-    if op == "=" or not found:
-        return None
-    return compare.Figure(found[0].value, found[0].percent, False, op)
+    got = _bound_at(claim, slot)
+    return None if got is None else got[0]
 
 
 def stated_figures(text: str) -> list[compare.Figure]:
@@ -237,13 +249,10 @@ def as_claimed(claim: str, slot: Slot) -> str:
 
 def bound_text(claim: str, slot: Slot) -> str:
     """The slot with its comparison's words as the claim writes them ("More than 20")."""
-    at = claim.find(slot.text)
-    if at < 0 or bound(claim, slot) is None:
+    got = _bound_at(claim, slot)
+    if got is None:
         return slot.text
-    year = re.search(r"\b(1\d{3}|20\d{2})\b", slot.text) if slot.kind == "date" else None
-    before = claim[:at] + (slot.text[: year.start()] if year else "")
-    _, start = compare.op_words(before, year=year is not None)
-    return claim[min(start, at) : at + len(slot.text)]
+    return claim[got[1] : claim.find(slot.text) + len(slot.text)]
 
 
 def holds(claim: str, slot: Slot, text: str) -> bool | None:

@@ -14,13 +14,12 @@ the passages it cites.
 
 from __future__ import annotations
 
-import re
 from collections.abc import Sequence
 
 import numpy as np
 from llama_index.core.schema import NodeWithScore
 
-from ..answering import compare, grounding, support, verifier
+from ..answering import compare, grounding, verifier
 from ..answering.answer import (
     Idf,
     Numbering,
@@ -38,6 +37,7 @@ from . import claim_gate
 from .claim_said import misattributed, quoted_in
 from .claim_slots import (
     DATE_WORD,
+    YEAR,
     Slot,
     amounts,
     as_claimed,
@@ -69,7 +69,6 @@ SUPPORT_SCORE = 0.5
 SUBJECT_COVER = 0.4
 CANDIDATES = 12  # sentences, best first, tried as support
 SURE = 0.8  # the answerer's score for its answer to a slot's question
-_YEAR = re.compile(r"(1\d{3}|20\d{2})")
 
 
 # --- the offline check ---------------------------------------------------------------
@@ -138,8 +137,8 @@ def _settle(slot: Slot, all_texts: list[str], r: Reader) -> None:
             and not DATE_WORD.search(s)
             and same_place(r.claim, slot.text, pick.sentence, s)
         ]
-    if slot.kind in ("money", "number") and not _YEAR.fullmatch(slot.text):
-        stated = [s for s in stated if not _YEAR.fullmatch(s.strip())]  # a year is not a count
+    if slot.kind in ("money", "number") and not YEAR.fullmatch(slot.text):
+        stated = [s for s in stated if not YEAR.fullmatch(s.strip())]  # a year is not a count
     b = bound(r.claim, slot)
     if b is not None:
         # "more than 20" is held by 24 and ruled out by 18, not compared for equality.
@@ -183,8 +182,7 @@ def _supporting(
     and most of its other words. Apart, those that would, but reverse it
     (`compare.reversal`: "the younger brother" for "the older brother", "approved" for
     "did not approve"), each with how."""
-    rows = support.candidates(r.claim, r.q_vec, r.hits, r.embedder, r.idf, len(r.hits))
-    rows = support.score(rows)
+    rows = r.scored
     figures = [s for s in found if s.kind != "name"]
     names = [s.text for s in found if s.kind == "name"]
     rest = without(r.claim, [s.text for s in figures])
@@ -233,23 +231,20 @@ def _supporting(
 # --- the learned verdict ----------------------------------------------------------------
 
 VERIFIED = 8  # sentences, best first by the support scorer, read by the verifier
-SHORT_PARAGRAPH = 400  # characters: a paragraph this short is also read whole
 
 
 def _verifier_texts(r: Reader) -> list[tuple[NodeWithScore, str, float]]:
     """What the verifier reads: the claim's best sentences by the support scorer, and
     each short paragraph among theirs whole (a claim may join two of its sentences)."""
-    rows = support.score(
-        support.candidates(r.claim, r.q_vec, r.hits, r.embedder, r.idf, len(r.hits))
-    )[:VERIFIED]
+    rows = r.scored[:VERIFIED]
     out: list[tuple[NodeWithScore, str, float]] = [(c.hit, c.sentence, c.score) for c in rows]
     seen: set[str] = set()
     for c in rows:
         text = c.hit.node.get_content().strip()
-        if c.hit.node.node_id in seen or len(text) > SHORT_PARAGRAPH or text == c.sentence:
+        if c.hit.node.node_id in seen:
             continue
         seen.add(c.hit.node.node_id)
-        if len(split_sentences(text)) > 1:
+        if verifier.read_whole(text, split_sentences(text)):
             out.append((c.hit, text, c.score))
     return out
 

@@ -6,10 +6,12 @@ from __future__ import annotations
 import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from functools import cached_property
 
 import numpy as np
 from llama_index.core.schema import NodeWithScore
 
+from ..answering import support
 from ..answering.answer import Citation, Idf
 from ..settings import Settings
 from ..store.embedding import BundledEmbedding
@@ -36,7 +38,8 @@ class Verdict:
     related: list[Citation] = field(default_factory=list)
     # The articles it was checked against (qa.scope); None: every article.
     scope: dict[str, object] | None = None
-    # The claim verifier's probability of the verdict it leaned to (0 without it).
+    # The checker's probability of this verdict (qa.desk.claim_gate); without the gate,
+    # the claim verifier's of the verdict it leaned to; 0 without either.
     confidence: float = 0.0
 
     @property
@@ -72,6 +75,15 @@ class Reader:
     idf: Idf
     retrieve: Callable[[str, np.ndarray], list[NodeWithScore]]
     settings: Settings
+
+    @cached_property
+    def scored(self) -> list[support.Candidate]:
+        """The claim's sentences among its hits, scored by the support scorer, best first
+        (read by the rules and by the verifier: scored once)."""
+        rows = support.candidates(
+            self.claim, self.q_vec, self.hits, self.embedder, self.idf, len(self.hits)
+        )
+        return support.score(rows)
 
     def common(self, word: str) -> bool:
         """A capitalised word the articles also write in lower case ("More", "The")."""

@@ -35,8 +35,8 @@ def render_verdict(v: Verdict, seconds: float | None = None) -> str:
     kind = v.verdict.replace(" ", "-")
     badge = f'<div class="qa-verdict-label qa-verdict-{kind}">{label}</div>'
     if v.confidence > 0 and not v.fallback and v.checker == "extractive":
-        # The checker's probability of its verdict (qa.desk.claim_gate); for "not in the
-        # articles", of the likelier verdict, which fell short of the threshold.
+        # The checker's probability of the verdict shown (qa.desk.claim_gate), "not in the
+        # articles" included.
         badge += f' <span class="qa-confidence">confidence {v.confidence:.2f}</span>'
     blocks = [
         badge,

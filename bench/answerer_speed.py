@@ -5,6 +5,10 @@ turn, neither finding sentence vectors the other computed) on the same index of 
 distinct BBC article (about 10k paragraphs), after one warm-up question each. The
 questions are BBC headlines: this measures time, not answers.
 
+The reader runs twice: as it answers (leaving unread the candidates that cannot change
+the answer, `extractive.SPARE_READS`) and reading all its TOP_K (`reader_all`); the
+bench counts the windows each read and checks that the two give the same answers.
+
     make bench-answerer        # or: .venv/bin/python bench/answerer_speed.py [--questions N]
 
 Writes bench/answerer_speed.json; prints p50/p95 per scorer and the ratios. The index is
@@ -20,14 +24,23 @@ import sys
 import time
 from pathlib import Path
 
+import numpy as np
 from bbc_corpus import distinct_index, headline_questions
 
-from qa.answering.answer import forget_sentence_vectors
+from qa.answering import extractive, reader
+from qa.answering.answer import Answer, forget_sentence_vectors
 from qa.service import ask, warm_up
 
 HERE = Path(__file__).resolve().parent
 CACHE = HERE / ".cache" / "answerer"
-SCORERS = ("handset", "learned", "reader")
+# (name, scorer, whether the reader spares reads)
+RUNS = (
+    ("handset", "handset", True),
+    ("learned", "learned", True),
+    ("reader", "reader", True),
+    ("reader_all", "reader", False),
+)
+SCORERS = tuple(name for name, _, _ in RUNS)
 
 
 def percentile(values: list[float], q: float) -> float:
@@ -48,31 +61,57 @@ def main() -> int:
 
     questions = [q for q, _ in headline_questions(articles, args.questions + 1)]
     warm_up(settings)
+    windows = {"n": 0}
+    raw = reader.Reader.raw
+
+    def counted(
+        self: reader.Reader, batch: list[reader.Window]
+    ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        windows["n"] += len(batch)
+        return raw(self, batch)
+
+    reader.Reader.raw = counted  # type: ignore[method-assign]
     ms: dict[str, list[float]] = {s: [] for s in SCORERS}
     answered: dict[str, int] = {s: 0 for s in SCORERS}
-    for scorer in SCORERS:
-        ask(questions[0], settings=settings.with_(scorer=scorer))
+    read: dict[str, int] = {s: 0 for s in SCORERS}
+    said: dict[str, list[str]] = {s: [] for s in SCORERS}
+
+    def run(name: str, scorer: str, spare: bool, question: str) -> Answer:
+        extractive.SPARE_READS = spare
+        return ask(question, settings=settings.with_(scorer=scorer))
+
+    for name, scorer, spare in RUNS:
+        run(name, scorer, spare, questions[0])
     for n, question in enumerate(questions[1:]):
-        # Both start cold (no sentence vectors kept from the other's turn), in turns.
-        for scorer in SCORERS[n % 3 :] + SCORERS[: n % 3]:
+        # Each starts cold (no sentence vectors kept from another's turn), in turns.
+        for name, scorer, spare in RUNS[n % len(RUNS) :] + RUNS[: n % len(RUNS)]:
             forget_sentence_vectors()
+            before = windows["n"]
             started = time.perf_counter()
-            answer = ask(question, settings=settings.with_(scorer=scorer))
-            ms[scorer].append((time.perf_counter() - started) * 1000)
-            answered[scorer] += not answer.abstained
+            answer = run(name, scorer, spare, question)
+            ms[name].append((time.perf_counter() - started) * 1000)
+            read[name] += windows["n"] - before
+            answered[name] += not answer.abstained
+            cited = [(c.source, c.paragraph) for c in answer.citations]
+            said[name].append(f"{answer.text}|{answer.short}|{cited}|{answer.confidence:.6f}")
+    extractive.SPARE_READS = True
     result = {
         "paragraphs": report.paragraphs,
         "questions": len(questions) - 1,
         **{
-            scorer: {
-                "p50_ms": round(statistics.median(ms[scorer]), 1),
-                "p95_ms": round(percentile(ms[scorer], 0.95), 1),
-                "answered": answered[scorer],
+            name: {
+                "p50_ms": round(statistics.median(ms[name]), 1),
+                "p95_ms": round(percentile(ms[name], 0.95), 1),
+                "answered": answered[name],
+                "windows_read_per_question": round(read[name] / (len(questions) - 1), 2),
             }
-            for scorer in SCORERS
+            for name in SCORERS
         },
+        "reader_same_answers_as_reader_all": sum(
+            a == b for a, b in zip(said["reader"], said["reader_all"], strict=True)
+        ),
     }
-    for a, b in (("learned", "handset"), ("reader", "learned")):
+    for a, b in (("learned", "handset"), ("reader", "learned"), ("reader_all", "learned")):
         result[f"p50_ratio_{a}_over_{b}"] = round(result[a]["p50_ms"] / result[b]["p50_ms"], 2)
     (HERE / "answerer_speed.json").write_text(json.dumps(result, indent=1) + "\n")
     print(json.dumps(result, indent=1))

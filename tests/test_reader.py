@@ -4,14 +4,16 @@ slice reproducing the committed decisions, and answers it changes."""
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pytest
-from conftest import index_of
+from conftest import ROOT, index_of
 
 from qa import ask
-from qa.answering import reader, reader_training
+from qa.answering import extractive, reader, reader_training
 from qa.settings import Settings
 
 LOPEZ = """Council approves new library for the east side
@@ -100,3 +102,65 @@ def test_without_the_reader_the_trees_answer_alone(
     question = "How much money did the US give Panama for the deportation pilot?"
     answer = ask(question, settings=seeded.with_(scorer="reader"))
     assert not answer.abstained and "6,000,000" in answer.text
+
+
+def test_a_window_reads_the_same_alone_and_among_others() -> None:
+    r = reader.reader()
+    assert r is not None
+    question = "How much did the United States give Panama?"
+    own = ("The United States gave Panama $6,000,000 for the flights.", "")
+    others = [
+        ("Panama's president thanked the officials in a speech on Friday.", own[0]),
+        ("Migrants crossed the Darien Gap in record numbers in 2023, officials said.", ""),
+    ]
+    alone = r.read(question, [own])[0]
+    among = r.read(question, [*others, own])[2]
+    assert among.logit == alone.logit and among.short == alone.short
+
+
+def test_the_stacked_score_stays_within_the_bounds_the_reader_leaves_it() -> None:
+    r = reader.reader()
+    assert r is not None and r.logit_range is not None
+    low, high = r.logit_range
+    assert low < 0 < high
+    for tree in (0.01, 0.2, 0.5, 0.93):
+        least, most = r.bounds(tree)
+        assert least < most
+        for logit in (low - 5, low, 0.0, high, high + 5):
+            assert least <= r.combine(tree, logit) <= most
+        # A logit beyond the recorded range counts as its end.
+        assert r.combine(tree, high + 5) == r.combine(tree, high)
+
+
+def test_sparing_reads_answers_as_reading_every_candidate_does(
+    seeded: Settings, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The reader leaves unread the candidates that cannot change the answer: over the
+    question set the answers, short answers, citations and confidences are those of
+    reading all TOP_K, with fewer windows read."""
+    questions = [
+        json.loads(line)["question"]
+        for line in (ROOT / "eval" / "questions.jsonl").read_text("utf-8").splitlines()
+    ][:24]
+    windows = {"n": 0}
+    raw = reader.Reader.raw
+
+    def counted(self: reader.Reader, batch: list[reader.Window]) -> Any:
+        windows["n"] += len(batch)
+        return raw(self, batch)
+
+    monkeypatch.setattr(reader.Reader, "raw", counted)
+    settings = seeded.with_(scorer="reader")
+    said: dict[bool, list[tuple[object, ...]]] = {}
+    read: dict[bool, int] = {}
+    for spare in (False, True):
+        monkeypatch.setattr(extractive, "SPARE_READS", spare)
+        windows["n"] = 0
+        said[spare] = []
+        for q in questions:
+            a = ask(q, settings=settings)
+            cited = [(c.source, c.paragraph) for c in a.citations]
+            said[spare].append((q, a.text, a.short, cited, round(a.confidence, 9)))
+        read[spare] = windows["n"]
+    assert said[True] == said[False]
+    assert read[True] < read[False]

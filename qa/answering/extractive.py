@@ -11,7 +11,7 @@ kept as the baseline the evaluation compares against.
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import numpy as np
 from llama_index.core.schema import NodeWithScore
@@ -25,6 +25,9 @@ from .qtype import FACTOID, question_type
 # A second sentence is quoted when it also clears the threshold, is at least this share
 # as likely as the best, and holds question words the best one lacks.
 SECOND_SHARE = 0.6
+# The reader leaves unread the candidates that cannot change the answer (`_read`); off,
+# it reads all reader.TOP_K (bench/answerer_speed.py compares the two).
+SPARE_READS = True
 
 
 @dataclass
@@ -65,6 +68,9 @@ class Scored:
     shorts: dict[str, tuple[str, float]]
     read: bool = False  # the reader read them
     short_above: float = 1.0  # the reader's span is shown from this probability
+    # Candidates among the reader's TOP_K it left unread (they could not be quoted); one
+    # quoted after all (the sentence after the best, `_following`) is read for its span.
+    unread: dict[str, support.Candidate] = field(default_factory=dict)
 
 
 def _trees(a: Asked) -> Scored:
@@ -73,11 +79,17 @@ def _trees(a: Asked) -> Scored:
     return Scored(rows, model.threshold_answer, {})
 
 
-def _read(a: Asked) -> Scored:
+def _read(a: Asked, spare: bool | None = None) -> Scored:
     """The trees' best reader.TOP_K candidates read by the reading model, rescored by the
     stacker; the rest keep their place below them (the reader never saw them). Where the
     training found the stacked score no better than the trees', the trees decide and the
-    reader reads only their best sentence, for its short answer."""
+    reader reads only their best sentence, for its short answer.
+
+    `spare`: the trees' best is read first; another of the TOP_K is read only where what
+    the reader could make of it (its score's bounds, the reader's logit being clipped to
+    its recorded range) might put it first or over the cut a quoted sentence must clear
+    (the threshold, and SECOND_SHARE of the best). Those left unread score their lower
+    bound, under that cut, so the answer is the one reading all TOP_K would give."""
     r = reader.reader()
     if r is None:
         return _trees(a)
@@ -91,14 +103,30 @@ def _read(a: Asked) -> Scored:
         c.score = float(p)
     rows = support.ranked(rows)
     top, rest = rows[: reader.TOP_K], rows[reader.TOP_K :]
-    reads = _reads(r, a, top)
-    shorts = _short_answers(top, reads)
-    for c, got in zip(top, reads, strict=True):
-        c.score = r.combine(c.score, got.logit) * support.penalty(c)
+    tree_scores = [c.score for c in top]
+    # a.latest picks among all that clear the threshold by date, so each is read.
+    spare = SPARE_READS if spare is None else spare
+    first = 1 if spare and not a.latest and r.logit_range is not None else len(top)
+    reads: dict[int, reader.Read] = dict(enumerate(_reads(r, a, top[:first])))
+
+    def stacked(k: int) -> float:
+        return r.combine(tree_scores[k], reads[k].logit) * support.penalty(top[k])
+
+    def most(k: int) -> float:
+        return r.bounds(tree_scores[k])[1] * support.penalty(top[k])
+
+    best = max(stacked(k) for k in reads)
+    cut = max(r.threshold, SECOND_SHARE * best)
+    more = [k for k in range(first, len(top)) if most(k) > best or most(k) >= cut]
+    reads |= dict(zip(more, _reads(r, a, [top[k] for k in more]), strict=True))
+    shorts = _short_answers([top[k] for k in reads], list(reads.values()))
+    for k, c in enumerate(top):
+        c.score = stacked(k) if k in reads else r.bounds(tree_scores[k])[0] * support.penalty(c)
     low = min(c.score for c in top)
     for c in rest:
         c.score = min(c.score * support.penalty(c), low)
-    return Scored(support.ranked(top) + rest, r.threshold, shorts, True, r.short_above)
+    unread = {c.sentence: c for k, c in enumerate(top) if k not in reads}
+    return Scored(support.ranked(top) + rest, r.threshold, shorts, True, r.short_above, unread)
 
 
 def _short_answers(
@@ -115,6 +143,12 @@ def _reader_short(found: Scored, chooser: spans.Picker, question: str, sentence:
     """The reader's span when likely enough, widened to the whole typed span holding it
     ("6,000,000" -> "$6,000,000"); below that, the span picker's pick when the reader's
     span agrees with it; else none."""
+    if sentence in found.unread:
+        r = reader.reader()
+        if r is not None:
+            c = found.unread.pop(sentence)
+            got = r.read(question, [(c.sentence, reader.previous(c))])[0]
+            found.shorts[sentence] = (got.short, got.short_p)
     read = found.shorts.get(sentence)
     if read is None or not read[0]:
         return ""
@@ -214,5 +248,5 @@ def ranked(scorer: str, a: Asked) -> list[tuple[float, str]]:
     if scorer == "handset":
         scored = handset.score_sentences(a.question, a.q_vec, a.hits, a.embedder, a.idf)
         return sorted(((s.confidence, s.sentence) for s in scored), key=lambda r: -r[0])
-    rows = (_read if scorer == "reader" else _trees)(a).rows
+    rows = (_read(a, spare=False) if scorer == "reader" else _trees(a)).rows
     return [(c.score, c.sentence) for c in rows]

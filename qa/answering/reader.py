@@ -4,7 +4,7 @@ a question against one candidate sentence (with the sentence before it, for "he"
 lies (start and end of the short answer).
 
 It runs as int8 ONNX (`models/reader.onnx`, made by `qa.answering.reader_training`) on
-the few best candidates the support trees find, batched in one call; its support logit
+the few best candidates the support trees find, one window per call; its support logit
 and the trees' score are combined by a logistic stacker fitted on articles neither model
 was fitted on (`models/reader.json`). Question time needs onnxruntime, tokenizers and
 numpy, no torch.
@@ -128,7 +128,7 @@ class Read:
 
 
 class Reader:
-    """The int8 graph through onnxruntime: all of a question's windows in one call."""
+    """The int8 graph through onnxruntime, one window per call."""
 
     def __init__(self, model: Path = ONNX_PATH, meta: Path | None = META_PATH) -> None:
         import onnxruntime as ort
@@ -150,12 +150,15 @@ class Reader:
         """(sentence, previous sentence) pairs read against the question."""
         if not pairs:
             return []
-        windows = [encode(question, s, p) for s, p in pairs]
-        support, start, end = self.raw(windows)
         out = []
-        for k, (w, (sentence, _)) in enumerate(zip(windows, pairs, strict=True)):
-            p, i, j = best_span(start[k], end[k], w)
-            out.append(Read(float(support[k]), span_text(sentence, w, i, j), p))
+        for sentence, before in pairs:
+            # One window per call: the int8 graph quantizes its activations per call, so a
+            # window read in a batch would score by what it was read with; alone, it
+            # scores the same whichever others are read (and no padding is computed).
+            w = encode(question, sentence, before)
+            support, start, end = self.raw([w])
+            p, i, j = best_span(start[0], end[0], w)
+            out.append(Read(float(support[0]), span_text(sentence, w, i, j), p))
         return out
 
     @property
@@ -172,12 +175,31 @@ class Reader:
     def short_above(self) -> float:
         return float(self.meta["short_above"])
 
+    @property
+    def logit_range(self) -> tuple[float, float] | None:
+        """The support logit's range, recorded with the model (None: not recorded)."""
+        got = self.meta.get("logit_range")
+        return (float(got[0]), float(got[1])) if got else None
+
     def combine(self, tree_score: float, logit: float) -> float:
-        """The stacker: trees' score (as a logit) and the reader's logit -> probability."""
+        """The stacker: trees' score (as a logit) and the reader's logit, clipped to its
+        recorded range -> probability."""
         w = self.meta["stacker"]
+        bounds = self.logit_range
+        if bounds is not None:
+            logit = min(max(logit, bounds[0]), bounds[1])
         t = float(np.clip(tree_score, 1e-6, 1 - 1e-6))
         z = w["bias"] + w["tree"] * np.log(t / (1 - t)) + w["reader"] * logit
         return float(1.0 / (1.0 + np.exp(-z)))
+
+    def bounds(self, tree_score: float) -> tuple[float, float]:
+        """The least and most the stacked score of a candidate with this trees' score can
+        be, whatever the reader reads; (0, 1) without a recorded range."""
+        if self.logit_range is None:
+            return 0.0, 1.0
+        low, high = self.logit_range
+        a, b = self.combine(tree_score, low), self.combine(tree_score, high)
+        return min(a, b), max(a, b)
 
 
 def previous(c: Any) -> str:

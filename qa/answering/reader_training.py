@@ -581,6 +581,53 @@ def fit_stacker(st: Stack) -> dict[str, Any]:
     }
 
 
+# --- the range of the support logit ------------------------------------------------------
+
+RANGE_QUESTIONS = 300  # SQuAD fit questions whose every sentence the range is read over
+RANGE_MARGIN = 0.5  # added each side, then rounded outward to the half
+
+
+def squad_fit_windows(limit: int = RANGE_QUESTIONS) -> list[tuple[str, str, str]]:
+    """(question, sentence, previous sentence) for every sentence of the paragraphs of the
+    first `limit` questions of SQuAD's fit part, in file order (no index needed)."""
+    out: list[tuple[str, str, str]] = []
+    asked = 0
+    for article in squad.load_articles():
+        placed = squad.part_of(str(article["title"]))
+        if placed is None or placed[0] != squad.FIT:
+            continue
+        for paragraph in article["paragraphs"]:
+            sentences = split_sentences(" ".join(str(paragraph["context"]).split()))
+            for qa in paragraph["qas"][:1]:
+                for k, sentence in enumerate(sentences):
+                    out.append((str(qa["question"]), sentence, sentences[k - 1] if k else ""))
+                asked += 1
+                if asked >= limit:
+                    return out
+    return out
+
+
+def logit_range(read: reader_module.Reader, say: Callable[[str], None]) -> list[float]:
+    """The support logit's range over the windows the reader meets: every sentence of the
+    paragraphs of SQuAD fit questions and the CoQA fit pairs, widened by RANGE_MARGIN.
+    The answerer clips the logit to it, which bounds what reading a candidate can change
+    and lets it leave unread the candidates that cannot matter (`extractive._read`)."""
+    from .referents import coqa_path
+
+    stories = json.loads(coqa_path().read_text(encoding="utf-8"))["data"]
+    windows = squad_fit_windows()
+    windows += [(p.question, p.sentence, p.previous) for p in coqa_pairs(stories)]
+    low, high = np.inf, -np.inf
+    for k in range(0, len(windows), 32):
+        got = read.raw([encode(*w) for w in windows[k : k + 32]])[0]
+        low, high = min(low, float(got.min())), max(high, float(got.max()))
+    say(f"support logit over {len(windows)} windows: {low:.2f} to {high:.2f}")
+    return [
+        float(np.floor((low - RANGE_MARGIN) * 2) / 2),
+        float(np.ceil((high + RANGE_MARGIN) * 2) / 2),
+    ]
+
+
 # --- checks recorded with the model --------------------------------------------------------
 
 SLICE_STORIES = 4  # CoQA fit stories the slice check trains on (no index needed)
@@ -637,12 +684,22 @@ def main(argv: Sequence[str] | None = None) -> int:
         action="store_true",
         help="keep the reader at --out; only refit the stacker and thresholds",
     )
+    parser.add_argument(
+        "--range-only",
+        action="store_true",
+        help="keep the reader at --out; only record its support logit's range",
+    )
     args = parser.parse_args(argv)
 
     def say(msg: str) -> None:
         print(msg, file=sys.stderr, flush=True)
 
     t0 = time.perf_counter()
+    if args.range_only:
+        meta = json.loads(reader_module.META_PATH.read_text(encoding="utf-8"))
+        meta["logit_range"] = logit_range(reader_module.Reader(args.out, None), say)
+        reader_module.META_PATH.write_text(json.dumps(meta, indent=1) + "\n", encoding="utf-8")
+        return 0
     settings, cases = training.prepare(squad.FIT, args.cache, args.articles)
     chosen = squad.sample(cases, training.FIT_SAMPLE, seed=1)
     say(f"fit part ingested ({time.perf_counter() - t0:.0f} s), {len(chosen)} questions")
@@ -660,6 +717,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         onnx_reader = reader_module.Reader(args.out, None)
         st = stack_rows(data, tree, half, onnx_reader.read, say)
         meta.update(fit_stacker(st))
+        meta["logit_range"] = logit_range(onnx_reader, say)
         reader_module.META_PATH.write_text(json.dumps(meta, indent=1) + "\n", encoding="utf-8")
         say(json.dumps({k: v for k, v in meta.items() if k not in ("probes", "slice_check")}))
         return 0
@@ -690,6 +748,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             "train_seconds": round(train_s),
             "bytes": info["bytes"],
             "int8_vs_torch_max_logit_diff": float(np.abs(want - got).max()),
+            "logit_range": logit_range(onnx_reader, say),
             "probes": probe,
             "slice_check": {"stories": SLICE_STORIES, "decisions": slice_run(say)},
         }

@@ -67,9 +67,9 @@ class Settings:
     auth: str | None = field(default=None, repr=False)
     top_k: int = 8
     retrieval: str = "hybrid"  # or "dense" / "bm25", to measure what each part buys
-    # "learned": the support trees; "reader": the trees with the reading model over their
-    # best candidates (opt-in: see docs/answers.md); "handset": the earlier hand-set answerer.
-    scorer: str = "learned"
+    # "reader": the support trees with the reading model over their best candidates (see
+    # docs/answers.md); "learned": the trees alone; "handset": the earlier hand-set answerer.
+    scorer: str = "reader"
     # "rules": the claim check's rules decide, with the gate's confidence; "strict": below
     # the gate's thresholds the verdict is "not in the articles" (qa.desk.claim_gate).
     claim_caution: str = "rules"
@@ -107,7 +107,7 @@ class Settings:
             auth=env.get("QA_AUTH") or None,
             top_k=_num(env, "QA_TOP_K", int, 8),
             retrieval=_one_of("QA_RETRIEVAL", env.get("QA_RETRIEVAL") or "hybrid", RETRIEVALS),
-            scorer=_one_of("QA_SCORER", env.get("QA_SCORER") or "learned", SCORERS),
+            scorer=_one_of("QA_SCORER", env.get("QA_SCORER") or "reader", SCORERS),
             claim_caution=_one_of(
                 "QA_CLAIM_CAUTION", env.get("QA_CLAIM_CAUTION") or "rules", CAUTIONS
             ),

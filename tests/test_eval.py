@@ -248,7 +248,8 @@ def test_markdown_report_links_the_chart_and_holds_the_table(
     md = (evaluated["out"] / "report.md").read_text(encoding="utf-8")
     assert f"![chart]({report['chart']['file']})" in md
     assert (
-        "| metric | ours (hybrid) | ours, hand-set scorer | ours, dense only | ours, BM25 only "
+        "| metric | ours (hybrid), support trees | ours, trees with the reading model (the "
+        "default) | ours, hand-set scorer | ours, dense only | ours, BM25 only "
         "| stock llama-index |" in md
     )
     mrr = report["configs"]["ours"]["metrics"]["mrr"]

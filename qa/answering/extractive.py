@@ -3,9 +3,11 @@ then that sentence quoted, each cited; or, when no sentence of the retrieved par
 states the asked fact, a plain abstention with the closest paragraphs as related.
 
 Which sentence states the fact, and whether any does, is the learned support scorer's
-call (`qa.answering.support`); the fact itself is the learned span picker's (`qa.answering.spans`).
-`QA_SCORER=handset` answers with the earlier hand-set scorer instead (`qa.answering.handset`),
-kept as the baseline the evaluation compares against.
+call (`qa.answering.support`), with the reading model (`qa.answering.reader`) over its best
+candidates by default; the fact itself is the reader's span, or the learned span picker's
+(`qa.answering.spans`). `QA_SCORER=learned` answers with the trees alone, and
+`QA_SCORER=handset` with the earlier hand-set scorer (`qa.answering.handset`), kept as
+the baseline the evaluation compares against.
 """
 
 from __future__ import annotations

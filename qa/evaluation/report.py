@@ -301,8 +301,8 @@ SQUAD_METRICS = (
     "latency_p95_ms",
 )
 SQUAD_LABELS = {
-    "reader": "trees + reader (QA_SCORER=reader)",
-    "ours": "ours (trees, default)",
+    "reader": "trees + reader (default)",
+    "ours": "trees (QA_SCORER=learned)",
     "handset": "hand-set",
     "stock": "stock llama-index",
 }

@@ -94,6 +94,20 @@ def test_the_training_step_on_a_slice_reproduces_the_committed_decisions(
     assert np.mean([a == b for a, b in zip(got, recorded, strict=True)]) >= 0.95
 
 
+def test_a_sentence_is_judged_the_same_alone_and_among_others(
+    committed: verifier.Verifier,
+) -> None:
+    claim = "The crash on the coast road caused 24 deaths."
+    own = "The crash on the coast road caused 24 deaths on Sunday."
+    others = [
+        "Police closed the road for six hours while the wreckage was cleared away.",
+        "The council said it would review the speed limit on the stretch next year.",
+    ]
+    alone = committed.logits(claim, [own])[0]
+    among = committed.logits(claim, [*others, own])[2]
+    assert (alone == among).all()
+
+
 def test_the_stacker_reads_a_changed_figure_as_less_supported(
     committed: verifier.Verifier,
 ) -> None:

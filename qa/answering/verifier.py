@@ -93,10 +93,17 @@ class Verifier(Reader):
         return self.raw_logits([window(claim, s) for s in sentences])
 
     def raw_logits(self, windows: list[Window]) -> np.ndarray:
-        feed = batch(windows)
+        """One window per call, as the reader reads (`Reader.read`): the int8 graph
+        quantizes its activations per call, so a sentence read in a batch would be judged
+        by what it was read with."""
         names = [i.name for i in self.session.get_inputs()]
-        out = self.session.run(None, {k: feed[k] for k in names})[0]
-        return np.asarray(out, np.float32).reshape(len(windows), 3)
+        out = []
+        for w in windows:
+            feed = batch([w])
+            out.append(np.asarray(self.session.run(None, {k: feed[k] for k in names})[0]))
+        if not out:
+            return np.zeros((0, 3), np.float32)
+        return np.concatenate(out).astype(np.float32).reshape(len(windows), 3)
 
     def probs(self, claim: str, sentences: list[str]) -> np.ndarray:
         """P(supports), P(refutes), P(neither) per sentence, from the stacker."""

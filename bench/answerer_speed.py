@@ -24,7 +24,6 @@ import sys
 import time
 from pathlib import Path
 
-import numpy as np
 from bbc_corpus import distinct_index, headline_questions
 
 from qa.answering import extractive, reader
@@ -61,16 +60,8 @@ def main() -> int:
 
     questions = [q for q, _ in headline_questions(articles, args.questions + 1)]
     warm_up(settings)
-    windows = {"n": 0}
-    raw = reader.Reader.raw
-
-    def counted(
-        self: reader.Reader, batch: list[reader.Window]
-    ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-        windows["n"] += len(batch)
-        return raw(self, batch)
-
-    reader.Reader.raw = counted  # type: ignore[method-assign]
+    r = reader.reader()
+    assert r is not None, "the committed reader (qa/answering/models/reader.onnx)"
     ms: dict[str, list[float]] = {s: [] for s in SCORERS}
     answered: dict[str, int] = {s: 0 for s in SCORERS}
     read: dict[str, int] = {s: 0 for s in SCORERS}
@@ -86,11 +77,11 @@ def main() -> int:
         # Each starts cold (no sentence vectors kept from another's turn), in turns.
         for name, scorer, spare in RUNS[n % len(RUNS) :] + RUNS[: n % len(RUNS)]:
             forget_sentence_vectors()
-            before = windows["n"]
+            before = r.windows_read
             started = time.perf_counter()
             answer = run(name, scorer, spare, question)
             ms[name].append((time.perf_counter() - started) * 1000)
-            read[name] += windows["n"] - before
+            read[name] += r.windows_read - before
             answered[name] += not answer.abstained
             cited = [(c.source, c.paragraph) for c in answer.citations]
             said[name].append(f"{answer.text}|{answer.short}|{cited}|{answer.confidence:.6f}")

@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
-from typing import Any
 
 import numpy as np
 import pytest
@@ -142,25 +141,19 @@ def test_sparing_reads_answers_as_reading_every_candidate_does(
         json.loads(line)["question"]
         for line in (ROOT / "eval" / "questions.jsonl").read_text("utf-8").splitlines()
     ][:24]
-    windows = {"n": 0}
-    raw = reader.Reader.raw
-
-    def counted(self: reader.Reader, batch: list[reader.Window]) -> Any:
-        windows["n"] += len(batch)
-        return raw(self, batch)
-
-    monkeypatch.setattr(reader.Reader, "raw", counted)
+    r = reader.reader()
+    assert r is not None
     settings = seeded.with_(scorer="reader")
     said: dict[bool, list[tuple[object, ...]]] = {}
     read: dict[bool, int] = {}
     for spare in (False, True):
         monkeypatch.setattr(extractive, "SPARE_READS", spare)
-        windows["n"] = 0
+        before = r.windows_read
         said[spare] = []
         for q in questions:
             a = ask(q, settings=settings)
             cited = [(c.source, c.paragraph) for c in a.citations]
             said[spare].append((q, a.text, a.short, cited, round(a.confidence, 9)))
-        read[spare] = windows["n"]
+        read[spare] = r.windows_read - before
     assert said[True] == said[False]
     assert read[True] < read[False]

@@ -114,16 +114,17 @@ def _read(a: Asked, spare: bool | None = None) -> Scored:
     def stacked(k: int) -> float:
         return r.combine(tree_scores[k], reads[k].logit) * support.penalty(top[k])
 
-    def most(k: int) -> float:
-        return r.bounds(tree_scores[k])[1] * support.penalty(top[k])
-
+    # The least and the most each candidate's stacked score can be, whatever it reads.
+    bounds = [r.bounds(t) for t in tree_scores]
+    least = [low * support.penalty(c) for c, (low, _) in zip(top, bounds, strict=True)]
+    most = [high * support.penalty(c) for c, (_, high) in zip(top, bounds, strict=True)]
     best = max(stacked(k) for k in reads)
     cut = max(r.threshold, SECOND_SHARE * best)
-    more = [k for k in range(first, len(top)) if most(k) > best or most(k) >= cut]
+    more = [k for k in range(first, len(top)) if most[k] > best or most[k] >= cut]
     reads |= dict(zip(more, _reads(r, a, [top[k] for k in more]), strict=True))
     shorts = _short_answers([top[k] for k in reads], list(reads.values()))
     for k, c in enumerate(top):
-        c.score = stacked(k) if k in reads else r.bounds(tree_scores[k])[0] * support.penalty(c)
+        c.score = stacked(k) if k in reads else least[k]
     low = min(c.score for c in top)
     for c in rest:
         c.score = min(c.score * support.penalty(c), low)

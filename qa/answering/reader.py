@@ -139,26 +139,42 @@ class Reader:
         opts.add_session_config_entry("session.intra_op.allow_spinning", "0")
         self.session = ort.InferenceSession(str(model), opts, providers=["CPUExecutionProvider"])
         self.meta: dict[str, Any] = json.loads(meta.read_text(encoding="utf-8")) if meta else {}
+        self.windows_read = 0  # since loading (the benches count them)
+
+    def each(self, windows: list[Window]) -> list[list[np.ndarray]]:
+        """The graph's outputs for each window, one window per call: the int8 graph
+        quantizes its activations per call, so a window read in a batch would score by
+        what it was read with; alone, it scores the same whichever others are read (and
+        no padding is computed)."""
+        names = [i.name for i in self.session.get_inputs()]
+        out = []
+        for w in windows:
+            feed = batch([w])
+            out.append([np.asarray(o) for o in self.session.run(None, {k: feed[k] for k in names})])
+        self.windows_read += len(windows)
+        return out
 
     def raw(self, windows: list[Window]) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-        feed = batch(windows)
-        names = [i.name for i in self.session.get_inputs()]
-        support, start, end = self.session.run(None, {k: feed[k] for k in names})
-        return np.asarray(support).reshape(-1), np.asarray(start), np.asarray(end)
+        """Support logits, and start and end logits padded to the longest window."""
+        outs = self.each(windows)
+        width = max((len(w.ids) for w in windows), default=0)
+        start = np.full((len(windows), width), -10000.0, np.float32)
+        end = start.copy()
+        for k, (_, s, e) in enumerate(outs):
+            start[k, : s.shape[-1]], end[k, : e.shape[-1]] = s.reshape(-1), e.reshape(-1)
+        support = np.array([float(o[0].reshape(-1)[0]) for o in outs], np.float32)
+        return support, start, end
 
     def read(self, question: str, pairs: list[tuple[str, str]]) -> list[Read]:
         """(sentence, previous sentence) pairs read against the question."""
         if not pairs:
             return []
+        windows = [encode(question, s, p) for s, p in pairs]
+        support, start, end = self.raw(windows)
         out = []
-        for sentence, before in pairs:
-            # One window per call: the int8 graph quantizes its activations per call, so a
-            # window read in a batch would score by what it was read with; alone, it
-            # scores the same whichever others are read (and no padding is computed).
-            w = encode(question, sentence, before)
-            support, start, end = self.raw([w])
-            p, i, j = best_span(start[0], end[0], w)
-            out.append(Read(float(support[0]), span_text(sentence, w, i, j), p))
+        for k, (w, (sentence, _)) in enumerate(zip(windows, pairs, strict=True)):
+            p, i, j = best_span(start[k], end[k], w)
+            out.append(Read(float(support[k]), span_text(sentence, w, i, j), p))
         return out
 
     @property

@@ -26,7 +26,7 @@ from typing import Any
 import numpy as np
 
 from . import compare
-from .reader import MODEL_DIR, Reader, Window, batch, encode
+from .reader import MODEL_DIR, Reader, Window, encode
 
 ONNX_PATH = MODEL_DIR / "verifier.onnx"
 META_PATH = MODEL_DIR / "verifier.json"
@@ -93,17 +93,9 @@ class Verifier(Reader):
         return self.raw_logits([window(claim, s) for s in sentences])
 
     def raw_logits(self, windows: list[Window]) -> np.ndarray:
-        """One window per call, as the reader reads (`Reader.read`): the int8 graph
-        quantizes its activations per call, so a sentence read in a batch would be judged
-        by what it was read with."""
-        names = [i.name for i in self.session.get_inputs()]
-        out = []
-        for w in windows:
-            feed = batch([w])
-            out.append(np.asarray(self.session.run(None, {k: feed[k] for k in names})[0]))
-        if not out:
-            return np.zeros((0, 3), np.float32)
-        return np.concatenate(out).astype(np.float32).reshape(len(windows), 3)
+        """The three logits per window, each read alone (`Reader.each`)."""
+        out = [o[0].reshape(3) for o in self.each(windows)]
+        return np.array(out, np.float32).reshape(len(windows), 3)
 
     def probs(self, claim: str, sentences: list[str]) -> np.ndarray:
         """P(supports), P(refutes), P(neither) per sentence, from the stacker."""

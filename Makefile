@@ -10,7 +10,7 @@ export ANONYMIZED_TELEMETRY := False
 # Tests and training see one hash seed: set order must never decide what is learned or shown.
 export PYTHONHASHSEED := 0
 
-.PHONY: install index run test lint browser ocr bench bench-embedders bench-answerer train-answerer train-reader train-verifier train-claim-gate train-referents record-slice clean
+.PHONY: install index run test lint browser ocr bench bench-embedders bench-answerer train-answerer train-reader train-verifier train-claim-gate train-referents train-locality record-slice clean
 
 $(STAMP): requirements.lock pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -108,6 +108,12 @@ train-claim-gate: install
 # ../shared/data/coqa (seconds): qa/answering/models/referents.json
 train-referents: install
 	$(BIN)/python -m qa.answering.referents
+
+# Where a follow-up's answer stands from the sentence last quoted: offsets fitted on the
+# conversations of ../shared/data/coqa's fit stories, asked turn by turn (about 10 minutes):
+# qa/answering/models/locality.json
+train-locality: install
+	PYTHONHASHSEED=0 $(BIN)/python -m qa.evaluation.locality_fit
 
 # On a machine whose slice features differ from the one that fitted the model, re-record
 # only the slice check (tests/test_answerer.py) without refitting: seconds, not minutes.

@@ -17,14 +17,13 @@ say yes).
 from __future__ import annotations
 
 import argparse
-import hashlib
 import json
-import re
 import sys
 import time
 from pathlib import Path
 
 from qa.answering.followup import Message
+from qa.answering.referents import coqa_answer_in, coqa_norm, coqa_scored, held_out
 from qa.service import ask, warm_up
 from qa.settings import Settings
 from qa.store.ingest import ingest
@@ -32,26 +31,18 @@ from qa.store.ingest import ingest
 HERE = Path(__file__).resolve().parent
 DATA = HERE.parent.parent / "shared" / "data" / "coqa" / "coqa_dev_noncnn.json"
 CACHE = HERE / ".cache" / "coqa"
-_ARTICLES = re.compile(r"\b(a|an|the)\b")
-
-
-def held_out(story_id: str) -> bool:
-    return int(hashlib.sha256(story_id.encode()).hexdigest()[0], 16) % 2 == 1
 
 
 def norm(text: str) -> str:
-    text = re.sub(r"\[\d+\]", " ", text.lower())
-    text = re.sub(r"[^\w\s]", " ", text)
-    return " ".join(_ARTICLES.sub(" ", text).split())
+    return coqa_norm(text)
 
 
 def right(gold: str, answer: str) -> bool:
-    g = norm(gold)
-    return bool(g) and f" {g} " in f" {norm(answer)} "
+    return coqa_answer_in(gold, answer)
 
 
 def scored(gold: str) -> bool:
-    return norm(gold) not in ("yes", "no", "unknown", "")
+    return coqa_scored(gold)
 
 
 def run(stories: list[dict[str, object]], settings: Settings) -> dict[str, object]:
@@ -105,6 +96,10 @@ def main() -> int:
     stories = [s for s in data if held_out(s["id"])][: args.stories]
     folder = CACHE / "stories"
     folder.mkdir(parents=True, exist_ok=True)
+    chosen = {f"{s['id']}.txt" for s in stories}
+    for stale in folder.glob("*.txt"):  # a larger run's stories are not this run's index
+        if stale.name not in chosen:
+            stale.unlink()
     for s in stories:
         title = str(s.get("filename") or s["id"])
         (folder / f"{s['id']}.txt").write_text(f"---\ntitle: {title}\n---\n\n{s['story']}\n",

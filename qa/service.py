@@ -24,10 +24,11 @@ from .answering.answer import (
     related_citations,
 )
 from .answering.byline import byline_answer
-from .answering.conversation import Focus, names_elsewhere, quoted_articles
+from .answering.conversation import Focus, last_quoted, names_elsewhere, quoted_articles
 from .answering.extractive import Asked, Evidence, Pick, evidence
 from .answering.followup import Message, condense
 from .answering.llm import llm_for
+from .answering.locality import Anchor, Near, near_anchor
 from .desk.quotebook import book
 from .desk.said import quote_answer
 from .errors import QAError
@@ -92,6 +93,7 @@ class _Context:
     notes: list[str] = field(default_factory=list)
     scope: Resolved | None = None
     found: list[Evidence] | None = None  # the offline answerer's evidence, when known
+    near: Near | None = None  # a follow-up's sentences' distance from the last one quoted
 
 
 def _context(
@@ -113,11 +115,12 @@ def _context(
         except QAError as exc:
             notes.append(f"{exc} The follow-up was rewritten offline.")
         timings["condense"] = (time.perf_counter() - t) * 1000
-    focus, focus_text, unscoped = None, "", None
+    focus, focus_text, unscoped, anchor = None, "", None, None
     if history and scope is None:
         unscoped = hybrid_retriever(settings, mode=settings.retrieval)
         focus = quoted_articles(history, unscoped)
         if focus is not None:
+            anchor = focus.anchor
             _, stored = stored_paragraphs(settings)
             focus_text = " ".join(n.get_content() for n in stored
                                   if n.metadata.get("path") in focus.paths)  # fmt: skip
@@ -137,17 +140,29 @@ def _context(
         retriever = hybrid_retriever(settings, mode=settings.retrieval, paths=paths)
     else:
         retriever = unscoped
+    if history and paths is not None and anchor is None:
+        _, stored = stored_paragraphs(settings)
+        anchor = last_quoted(history, [n for n in stored if n.metadata.get("path") in paths])
     t1 = time.perf_counter()
     q_vec = retriever.embedder.embed_queries([searched])[0]
     hits = retriever.retrieve_vec(searched, q_vec)
     timings["retrieve"] = (time.perf_counter() - t1) * 1000
     ctx = _Context(
         question, standalone, searched, asks_latest(standalone), retriever, q_vec, hits, t0,
-        timings, notes, resolved,
+        timings, notes, resolved, near=_near(anchor, settings),
     )  # fmt: skip
     if focus is not None and resolved is None:
         _lean_to_focus(ctx, focus, focus_text, settings)
     return ctx
+
+
+def _near(anchor: Anchor | None, settings: Settings) -> Near | None:
+    """A candidate's distance in sentences from the anchor, over its article's paragraphs."""
+    if anchor is None:
+        return None
+    _, stored = stored_paragraphs(settings)
+    own = [n for n in stored if n.metadata.get("path") == anchor.path]
+    return near_anchor(anchor, [(int(n.metadata["paragraph"]), n.get_content()) for n in own])
 
 
 def _quoted(name: str, settings: Settings) -> bool:
@@ -199,7 +214,7 @@ def _evidence(
     baseline scorer keeps its order; the learned ones prefer the latest."""
     latest = ctx.latest and settings.scorer != "handset"
     idf = idf_for(retriever.store)
-    asked = Asked(ctx.searched, ctx.q_vec, hits, retriever.embedder, idf, latest)
+    asked = Asked(ctx.searched, ctx.q_vec, hits, retriever.embedder, idf, latest, ctx.near)
     return evidence(settings.scorer, asked, retriever.retrieve_vec)
 
 

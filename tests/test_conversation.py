@@ -149,3 +149,114 @@ def test_the_referent_ranker_is_rebuilt_from_coqa_and_judges_one_word_names() ->
     ]
     assert condense("Was he tired?", history) == "Was he tired? (context: Who rode into the valley)"
     assert condense("Was he tired?", history, article=text) == "Was Duane tired?"
+
+
+def test_a_pronoun_opening_an_answer_is_not_taken_for_a_name() -> None:
+    from qa.answering.referents import entities
+
+    assert entities("He walked to the living room. She said Lady Julia was there.") == [
+        "Lady Julia"
+    ]
+    history = [
+        {"role": "user", "content": "Where did Will go first?"},
+        {"role": "assistant", "content": "He walked over to the living room. [1]"},
+    ]
+    text = "Will got home late. He walked over to the living room. Will ate in the kitchen."
+    assert "He go" not in condense("Where did he go next?", history, article=text)
+
+
+def _candidate(path: str, paragraph: int, index: int, score: float = 0.3):  # type: ignore[no-untyped-def]
+    from llama_index.core.schema import NodeWithScore, TextNode
+
+    from qa.answering.support import Candidate
+
+    node = TextNode(text="x", metadata={"path": path, "paragraph": paragraph})
+    return Candidate(
+        f"s{paragraph}.{index}", NodeWithScore(node=node), index, 1, set(), score=score
+    )
+
+
+def test_a_follow_up_leans_toward_the_sentences_after_the_last_one_quoted() -> None:
+    """Distances count sentences across paragraphs; the committed offsets, fitted on
+    CoQA's fit stories, lift the sentences just after the anchor over the anchor itself
+    and those before it, and leave another article's alone."""
+    from qa.answering import locality
+
+    paragraphs = [(2, "One here. Two here."), (3, "Three. Four. Five."), (5, "Six.")]
+    near = locality.near_anchor(locality.Anchor("a.txt", 2, 1), paragraphs)
+    assert near(_candidate("a.txt", 3, 0)) == 1
+    assert near(_candidate("a.txt", 2, 0)) == -1
+    assert near(_candidate("a.txt", 5, 0)) == 4
+    assert near(_candidate("b.txt", 3, 0)) is None
+    assert [locality.bucket(d) for d in (-5, -1, 0, 1, 2, 3, 5, 6, 40)] == [
+        0,
+        1,
+        2,
+        3,
+        4,
+        5,
+        5,
+        6,
+        6,
+    ]
+
+    model = locality.model()
+    before, same, following = (model.moved(0.2, d) for d in (-3, 0, 1))
+    assert following > same and following > before
+    assert model.moved(0.2, None) == 0.2
+    rows = [
+        _candidate("a.txt", 2, 0, 0.25),
+        _candidate("a.txt", 3, 0, 0.2),
+        _candidate("b.txt", 2, 0, 0.22),
+    ]
+    assert [c.sentence for c in locality.adjust(rows, near)][0] == "s3.0"
+
+
+def test_what_she_did_next_is_read_after_the_sentence_just_quoted(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Two look-alike sentences in one article: the follow-up is answered from the one
+    after the sentence the last answer quoted; with the offsets at 0 it is not."""
+    from qa.answering import locality
+
+    def write(folder: Path) -> None:
+        text = ("On Monday, Lena Ford went to the harbour. She painted a blue boat there. The "
+                "weather was cold and grey all week. On Friday, Lena Ford went to the market in "
+                "town. She painted a red bicycle there.")  # fmt: skip
+        (folder / "lena.txt").write_text(f"---\ntitle: A week of Lena Ford\n---\n\n{text}\n")
+        (folder / "harbour.txt").write_text(
+            "---\ntitle: Harbour news\n---\n\nThe harbour master said boats sold well.\n"
+        )
+
+    settings, _ = index_of(tmp_path, "lena", write)
+    went, painted = converse(settings, ["Where did Lena Ford go on Friday?", "What did she paint?"])
+    assert "market" in went.text
+    assert painted.standalone_question == "What did Lena Ford paint?"
+    assert "red bicycle" in painted.text and "blue boat" not in painted.text
+    monkeypatch.setattr(locality, "_MODEL", [locality.Locality((0.0,) * len(locality.BUCKETS))])
+    _, unmoved = converse(settings, ["Where did Lena Ford go on Friday?", "What did she paint?"])
+    assert "red bicycle" not in unmoved.text
+
+
+def test_the_locality_offsets_are_fitted_from_conversations_asked_turn_by_turn(
+    tmp_path: Path,
+) -> None:
+    """`make train-locality` on its slice (the first fit stories, in their own index)
+    gives the offsets it recorded; and the fit recovers offsets from made rows."""
+    import json
+
+    from qa.answering import locality, referents
+    from qa.evaluation.locality_fit import collect
+
+    rows = [(0.2, 3, i % 2 == 0) for i in range(400)] + [(0.2, 6, i % 10 == 0) for i in range(400)]
+    offsets = locality.fit_offsets(rows, l2=1e-6)
+    assert offsets[3] == pytest.approx(1.386, abs=0.01)  # odds 1:1 over the score's 1:4
+    assert offsets[6] == pytest.approx(-0.811, abs=0.01)  # odds 1:9
+
+    committed = json.loads(locality.MODEL_PATH.read_text(encoding="utf-8"))
+    stories = json.loads(referents.coqa_path().read_text(encoding="utf-8"))["data"]
+    fit_part = [s for s in stories if not referents.held_out(s["id"])]
+    got = locality.fit_offsets(
+        locality.anchored(collect(fit_part[: committed["slice"]["stories"]], tmp_path))
+    )
+    assert got == pytest.approx(committed["slice"]["offsets"], abs=1e-3)

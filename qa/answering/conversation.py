@@ -6,7 +6,8 @@ index is asked. A preference, not a scope: a scope the user chose always rules.
 The articles are found from the answers' own text, so a conversation passed as plain
 messages (the chat page, `ask(history=...)`, `/ask`, `qa chat`) works the same: each
 sentence an answer quoted is looked up, and the article whose paragraph holds it is the
-one the answer cited.
+one the answer cited. The first sentence the latest answer quoted is the conversation's
+anchor (`qa.answering.locality`: a follow-up's answer is most often in it or just after it).
 """
 
 from __future__ import annotations
@@ -15,12 +16,16 @@ import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 
+from llama_index.core.schema import BaseNode
+
 from ..reading.text import split_sentences
 from ..search.retrieve import HybridRetriever
 from .followup import Message, turns
+from .locality import Anchor
 from .referents import entities
 
 FOCUS_TURNS = 4  # answers looked back over
+ANCHOR_TURNS = 2  # answers looked back over for the last quoted sentence
 _QUOTE_MARKS = "\"“”' "
 
 
@@ -28,9 +33,17 @@ _QUOTE_MARKS = "\"“”' "
 class Focus:
     paths: frozenset[str]
     sources: tuple[str, ...]  # as citations name them, for the note
+    # The first sentence the latest answer (of the last ANCHOR_TURNS) quoted.
+    anchor: Anchor | None = None
 
     def describe(self) -> str:
         return ", ".join(self.sources)
+
+
+def _quoted(answer: str) -> list[str]:
+    """The sentences an answer quotes (long enough to be found again), best first."""
+    sentences = [s.strip(_QUOTE_MARKS) for s in split_sentences(answer)]
+    return [s for s in sentences if len(s.split()) >= 5]
 
 
 def quoted_articles(history: Sequence[Message], retriever: HybridRetriever) -> Focus | None:
@@ -41,27 +54,53 @@ def quoted_articles(history: Sequence[Message], retriever: HybridRetriever) -> F
     counts: dict[str, int] = {}
     names: dict[str, str] = {}
     latest: dict[str, int] = {}
+    anchor: Anchor | None = None
     for age, (_, answer) in enumerate(reversed(turns(history)[-FOCUS_TURNS:])):
-        sentences = [s.strip(_QUOTE_MARKS) for s in split_sentences(answer)]
-        sentences = [s for s in sentences if len(s.split()) >= 5]
+        sentences = _quoted(answer)
         if not sentences:
             continue
         quoted: set[str] = set()
         for hit in retriever.retrieve(" ".join(sentences)[:2000]):
             path = str(hit.node.metadata.get("path", ""))
-            if (
-                path
-                and path not in quoted
-                and any(s[:80] in hit.node.get_content() for s in sentences)
-            ):
+            content = hit.node.get_content()
+            if path and path not in quoted and any(s[:80] in content for s in sentences):
                 quoted.add(path)
                 counts[path] = counts.get(path, 0) + 1
                 names[path] = str(hit.node.metadata.get("source", ""))
                 latest.setdefault(path, age)
+                if anchor is None and age < ANCHOR_TURNS:
+                    anchor = _anchor(sentences[0], hit.node)
     if not counts:
         return None
     best = min(counts, key=lambda p: (-counts[p], latest[p]))
-    return Focus(frozenset({best}), (names[best],))
+    return Focus(frozenset({best}), (names[best],), anchor)
+
+
+def last_quoted(history: Sequence[Message], paragraphs: Sequence[BaseNode]) -> Anchor | None:
+    """The anchor alone, for a conversation the user scoped (no focus is sought): the
+    first sentence the latest of the last ANCHOR_TURNS answers quoted, looked up in the
+    scope's `paragraphs`."""
+    for _, answer in reversed(turns(history)[-ANCHOR_TURNS:]):
+        sentences = _quoted(answer)
+        if not sentences:
+            continue
+        for node in paragraphs:
+            if sentences[0][:80] in node.get_content():
+                anchor = _anchor(sentences[0], node)
+                if anchor is not None:
+                    return anchor
+    return None
+
+
+def _anchor(sentence: str, node: BaseNode) -> Anchor | None:
+    """Where in its paragraph a quoted sentence stands, as the answerer splits it; None
+    when the paragraph does not hold it."""
+    meta = node.metadata
+    path = str(meta.get("path", ""))
+    for i, s in enumerate(split_sentences(node.get_content())):
+        if path and sentence[:80] in s:
+            return Anchor(path, int(meta.get("paragraph", 0)), i)
+    return None
 
 
 def names_elsewhere(question: str, focus_text: str) -> bool:

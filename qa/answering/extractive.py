@@ -5,22 +5,23 @@ states the asked fact, a plain abstention with the closest paragraphs as related
 Which sentence states the fact, and whether any does, is the learned support scorer's
 call (`qa.answering.support`), with the reading model (`qa.answering.reader`) over its best
 candidates by default; the fact itself is the reader's span, or the learned span picker's
-(`qa.answering.spans`). `QA_SCORER=learned` answers with the trees alone, and
-`QA_SCORER=handset` with the earlier hand-set scorer (`qa.answering.handset`), kept as
-the baseline the evaluation compares against.
+(`qa.answering.spans`). In a follow-up, where a sentence stands from the one the last
+answer quoted moves its score (`qa.answering.locality`). `QA_SCORER=learned` answers
+with the trees alone, and `QA_SCORER=handset` with the earlier hand-set scorer
+(`qa.answering.handset`), kept as the baseline the evaluation compares against.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 import numpy as np
 from llama_index.core.schema import NodeWithScore
 
 from ..search.recency import latest_first
 from ..store.embedding import BundledEmbedding
-from . import handset, reader, spans, support
+from . import handset, locality, reader, spans, support
 from .answer import Idf, split_context, sub_questions
 from .qtype import FACTOID, question_type
 
@@ -52,6 +53,9 @@ class Asked:
     embedder: BundledEmbedding
     idf: Idf
     latest: bool = False  # "the latest ...": prefer the most recently published answer
+    # In a conversation: a candidate's distance from the sentence the latest answer quoted
+    # (qa.answering.locality), None when it is in another article.
+    near: locality.Near | None = None
 
 
 @dataclass
@@ -106,8 +110,9 @@ def _read(a: Asked, spare: bool | None = None) -> Scored:
     rows = support.ranked(rows)
     top, rest = rows[: reader.TOP_K], rows[reader.TOP_K :]
     tree_scores = [c.score for c in top]
-    # a.latest picks among all that clear the threshold by date, so each is read.
-    spare = SPARE_READS if spare is None else spare
+    # a.latest picks among all that clear the threshold by date, so each is read; so
+    # does a follow-up, whose scores are moved afterwards by where they stand.
+    spare = (SPARE_READS and a.near is None) if spare is None else spare
     first = 1 if spare and not a.latest and r.logit_range is not None else len(top)
     reads: dict[int, reader.Read] = dict(enumerate(_reads(r, a, top[:first])))
 
@@ -168,6 +173,8 @@ def _reader_short(found: Scored, chooser: spans.Picker, question: str, sentence:
 def _learned(a: Asked, scored: Callable[[Asked], Scored] = _trees) -> Evidence:
     found = scored(a)
     rows, threshold = found.rows, found.threshold
+    if a.near is not None:
+        rows = locality.adjust(rows, a.near)
     if a.latest:
         rows = latest_first(rows, threshold)
     if not rows or rows[0].score < threshold:
@@ -238,9 +245,7 @@ def evidence(
     for part in parts:
         vec = asked.embedder.embed_queries([part])[0]
         out.append(
-            SCORERS[scorer](
-                Asked(part, vec, retrieve(part, vec), asked.embedder, asked.idf, asked.latest)
-            )
+            SCORERS[scorer](replace(asked, question=part, q_vec=vec, hits=retrieve(part, vec)))
         )
     return out
 

@@ -46,8 +46,13 @@ NOT_PERSON = re.compile(
     r"Thursday|Friday|Saturday|Sunday|January|February|March|April|May|June|July|August|"
     r"September|October|November|December|U\.S\.|US|UK|UN|EU)\b"
 )
+# Capitalised words that open a sentence but name no one: question words, articles,
+# pronouns and conjunctions ("He walked over ..." names no "He").
 _QUESTION_WORDS = {"Who", "What", "Which", "How", "When", "Where", "Why", "Whose", "Did", "Does",
-                   "Is", "Are", "Was", "Were", "The", "A", "An", "In", "On", "And"}  # fmt: skip
+                   "Do", "Is", "Are", "Was", "Were", "The", "A", "An", "In", "On", "At", "And",
+                   "But", "So", "Or", "If", "Then", "Yes", "No", "Not", "He", "She", "It",
+                   "They", "We", "You", "His", "Her", "Its", "Their", "Our", "My", "Your", "Him",
+                   "Them", "This", "That", "These", "Those", "There", "Here"}  # fmt: skip
 MARKER = re.compile(r"\s*\[\d+\]")
 
 
@@ -139,6 +144,28 @@ def coqa_path() -> Path:
 def held_out(story_id: str) -> bool:
     """The story split shared with bench/coqa_conversations.py."""
     return int(hashlib.sha256(story_id.encode()).hexdigest()[0], 16) % 2 == 1
+
+
+_ARTICLES = re.compile(r"\b(a|an|the)\b")
+
+
+def coqa_norm(text: str) -> str:
+    """CoQA's answers compared as bench/coqa_conversations.py does: lower case, without
+    [n] markers, punctuation and articles."""
+    text = re.sub(r"\[\d+\]", " ", text.lower())
+    text = re.sub(r"[^\w\s]", " ", text)
+    return " ".join(_ARTICLES.sub(" ", text).split())
+
+
+def coqa_answer_in(gold: str, text: str) -> bool:
+    """The gold answer, normalised, is inside `text`."""
+    g = coqa_norm(gold)
+    return bool(g) and f" {g} " in f" {coqa_norm(text)} "
+
+
+def coqa_scored(gold: str) -> bool:
+    """Answers an extractive answerer can quote: not "yes", "no" or "unknown"."""
+    return coqa_norm(gold) not in ("yes", "no", "unknown", "")
 
 
 def candidates_of(turns: Sequence[tuple[str, str]]) -> list[Candidate]:

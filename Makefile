@@ -116,9 +116,11 @@ train-locality: install
 	PYTHONHASHSEED=0 $(BIN)/python -m qa.evaluation.locality_fit
 
 # On a machine whose slice features differ from the one that fitted the model, re-record
-# only the slice check (tests/test_answerer.py) without refitting: seconds, not minutes.
+# only the slice checks (tests/test_answerer.py, tests/test_claim_values.py) without
+# refitting: seconds, not minutes.
 record-slice: install
 	$(BIN)/python -m qa.answering.training --record-slice
+	$(BIN)/python -m qa.desk.claim_gate_training --record-slice
 
 clean:
 	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache

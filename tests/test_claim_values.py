@@ -141,7 +141,14 @@ def test_the_gate_training_on_a_slice_reproduces_what_was_recorded() -> None:
     rows = claim_gate_training.vitaminc_rows("calibrate", recorded["per_class"])
     assert [r.claim for r in rows] == recorded["claims"]
     x = np.vstack([r.x for r in rows])
-    assert np.allclose(x, np.array(recorded["features"]), atol=0.02)
     gate = claim_gate.gate()
     assert gate is not None
-    assert np.allclose(gate.probs(x), np.array(recorded["probs"]), atol=0.02)
+    # One reading per kind of machine seen (`make record-slice` adds one): the int8
+    # graphs' arithmetic differs a little from one CPU to another.
+    readings = claim_gate_training.recorded_slices(meta)
+    atol = claim_gate_training.SLICE_ATOL
+    same = [r for r in readings if np.allclose(x, np.array(r["features"]), atol=atol)]
+    assert same, "this machine reads the slice as no recorded machine did: make record-slice"
+    for r in readings:  # the committed gate gives each recorded reading's probabilities
+        assert np.allclose(gate.probs(np.array(r["features"])), np.array(r["probs"]), atol=1e-4)
+    assert np.allclose(gate.probs(x), np.array(same[0]["probs"]), atol=0.02)

@@ -1,5 +1,5 @@
-"""Fit the offsets of qa.answering.locality (`qa/answering/models/locality.json`) offline
-and deterministically: `make train-locality` (python -m qa.evaluation.locality_fit).
+"""Fit the offsets of qa.answering.locality (`qa/answering/models/locality.json`) offline:
+`make train-locality` (python -m qa.evaluation.locality_fit).
 
 The conversations of CoQA's fit stories (`../shared/data/coqa/`; sha256 of the story id,
 first hex digit even) are asked turn by turn through `ask`, as the chat page asks them:
@@ -8,6 +8,11 @@ Each follow-up's candidates are recorded as the answerer scored them, with wheth
 holds the turn's gold answer, and the offsets are fitted on those in the anchor's
 article (`locality.fit_offsets`). The held-out stories are only measured on
 (bench/coqa_conversations.py). About 7 minutes on 2 cores.
+
+Reruns agree to about 0.01 in an offset, not to the byte: over 196 conversations a
+question now and then retrieves one low-ranked paragraph more or less (from a store
+built again), and the history carries that into later turns. The 6-story slice the
+test refits (SLICE_STORIES) is reproduced exactly.
 """
 
 from __future__ import annotations

@@ -23,26 +23,13 @@ import time
 from pathlib import Path
 
 from qa.answering.followup import Message
-from qa.answering.referents import coqa_answer_in, coqa_norm, coqa_scored, held_out
+from qa.answering.referents import coqa_answer_in, coqa_path, coqa_scored, held_out, write_stories
 from qa.service import ask, warm_up
 from qa.settings import Settings
 from qa.store.ingest import ingest
 
 HERE = Path(__file__).resolve().parent
-DATA = HERE.parent.parent / "shared" / "data" / "coqa" / "coqa_dev_noncnn.json"
 CACHE = HERE / ".cache" / "coqa"
-
-
-def norm(text: str) -> str:
-    return coqa_norm(text)
-
-
-def right(gold: str, answer: str) -> bool:
-    return coqa_answer_in(gold, answer)
-
-
-def scored(gold: str) -> bool:
-    return coqa_scored(gold)
 
 
 def run(stories: list[dict[str, object]], settings: Settings) -> dict[str, object]:
@@ -72,9 +59,9 @@ def run(stories: list[dict[str, object]], settings: Settings) -> dict[str, objec
                 seconds.append(time.perf_counter() - started)
                 history += [{"role": "user", "content": question},
                             {"role": "assistant", "content": got.text}]  # fmt: skip
-                if scored(gold):
+                if coqa_scored(gold):
                     kind = "first" if turn == 0 else "follow-up"
-                    count(mode, kind, right(gold, got.text), got.abstained)
+                    count(mode, kind, coqa_answer_in(gold, got.text), got.abstained)
 
     def rates(v: list[int]) -> dict[str, float]:
         return {"right": round(v[0] / v[1], 4), "refused": round(v[2] / v[1], 4), "n": v[1]}
@@ -92,18 +79,10 @@ def main() -> int:
     parser.add_argument("--stories", type=int, default=40)
     parser.add_argument("--out", type=Path, default=HERE / "coqa_conversations.json")
     args = parser.parse_args()
-    data = json.loads(DATA.read_text(encoding="utf-8"))["data"]
+    data = json.loads(coqa_path().read_text(encoding="utf-8"))["data"]
     stories = [s for s in data if held_out(s["id"])][: args.stories]
     folder = CACHE / "stories"
-    folder.mkdir(parents=True, exist_ok=True)
-    chosen = {f"{s['id']}.txt" for s in stories}
-    for stale in folder.glob("*.txt"):  # a larger run's stories are not this run's index
-        if stale.name not in chosen:
-            stale.unlink()
-    for s in stories:
-        title = str(s.get("filename") or s["id"])
-        (folder / f"{s['id']}.txt").write_text(f"---\ntitle: {title}\n---\n\n{s['story']}\n",
-                                                encoding="utf-8")  # fmt: skip
+    write_stories(stories, folder)
     settings = Settings(index_dir=CACHE / "index", seeds_dir=folder)
     ingest([folder], settings, quiet=True)
     warm_up(settings)

@@ -146,6 +146,21 @@ def held_out(story_id: str) -> bool:
     return int(hashlib.sha256(story_id.encode()).hexdigest()[0], 16) % 2 == 1
 
 
+def write_stories(stories: Sequence[dict[str, object]], folder: Path) -> None:
+    """Each story as an article `<id>.txt` of `folder`, titled by its file name; other
+    stories a larger run left there are removed (they are not this run's index)."""
+    folder.mkdir(parents=True, exist_ok=True)
+    chosen = {f"{s['id']}.txt" for s in stories}
+    for stale in folder.glob("*.txt"):
+        if stale.name not in chosen:
+            stale.unlink()
+    for s in stories:
+        title = str(s.get("filename") or s["id"])
+        (folder / f"{s['id']}.txt").write_text(
+            f"---\ntitle: {title}\n---\n\n{s['story']}\n", encoding="utf-8"
+        )
+
+
 _ARTICLES = re.compile(r"\b(a|an|the)\b")
 
 

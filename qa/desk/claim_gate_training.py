@@ -303,14 +303,13 @@ def record_slice(path: Path, say: Callable[[str], None]) -> int:
     """Add this machine's reading of the slice beside the recorded ones, unless one of
     them already agrees (the gate itself is not refitted)."""
     meta: dict[str, Any] = json.loads(path.read_text(encoding="utf-8"))
-    rows = vitaminc_rows("calibrate", meta["slice_check"]["per_class"])
-    x = np.vstack([r.x for r in rows])
+    now = slice_check(meta)
+    x = np.array(now["features"])
     if any(np.allclose(x, np.array(r["features"]), atol=SLICE_ATOL) for r in recorded_slices(meta)):
         say("this machine reads the slice as recorded: nothing to add")
         return 0
-    probs = claim_gate.Gate.of(meta).probs(x)
     machines = meta["slice_check"].setdefault("machines", [])
-    machines.append({"features": x.round(5).tolist(), "probs": probs.round(5).tolist()})
+    machines.append({"features": now["features"], "probs": now["probs"]})
     path.write_text(json.dumps(meta, indent=1) + "\n", encoding="utf-8")
     say(f"this machine's reading of the slice added ({len(machines) + 1} kinds of machine)")
     return 0

@@ -35,7 +35,13 @@ from ..answering.locality import (
     anchored,
     fit_offsets,
 )
-from ..answering.referents import coqa_answer_in, coqa_path, coqa_scored, held_out
+from ..answering.referents import (
+    coqa_answer_in,
+    coqa_path,
+    coqa_scored,
+    held_out,
+    write_stories,
+)
 from ..service import ask, warm_up
 from ..settings import Settings
 from ..store.ingest import ingest
@@ -47,12 +53,7 @@ def collect(stories: Sequence[dict[str, object]], work: Path) -> list[Group]:
     anchored scoring's candidates as (score, bucket or None in another article, whether
     it holds the turn's gold answer)."""
     folder = work / "stories"
-    folder.mkdir(parents=True, exist_ok=True)
-    for s in stories:
-        title = str(s.get("filename") or s["id"])
-        (folder / f"{s['id']}.txt").write_text(
-            f"---\ntitle: {title}\n---\n\n{s['story']}\n", encoding="utf-8"
-        )
+    write_stories(stories, folder)
     settings = Settings(index_dir=work / "index", seeds_dir=folder)
     ingest([folder], settings, quiet=True)
     warm_up(settings)

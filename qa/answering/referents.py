@@ -184,11 +184,13 @@ def coqa_scored(gold: str) -> bool:
 
 
 def candidates_of(turns: Sequence[tuple[str, str]]) -> list[Candidate]:
-    """The names of the last three (question, answer) turns, the last first."""
+    """The names of the last three (question, answer) turns, the last first; not those
+    an organisation, office or place word marks ("United States"): "he" is no one of them."""
     out = []
     for back, (question, answer) in enumerate(reversed(turns[-3:]), start=1):
         for in_answer, text in ((True, answer), (False, question)):
-            for i, name in enumerate(n for n in entities(text) if n != "I"):
+            names = [n for n in entities(text) if n != "I" and not NOT_PERSON.search(n)]
+            for i, name in enumerate(names):
                 out.append(Candidate(name, back, in_answer, i == 0))
     return out
 

@@ -73,6 +73,29 @@ def test_ask_json(cli_index: tuple[Path, dict[str, Any]]) -> None:
     assert out["timings_ms"]["total"] > 0
 
 
+def test_a_reader_that_leaves_the_pipe_early_ends_the_command_quietly(
+    cli_index: tuple[Path, dict[str, Any]],
+) -> None:
+    """`qa ask ... | head -0`: the reader of the output is gone before the answer is
+    written; the command stops without a traceback."""
+    index_dir, _ = cli_index
+    environ = {k: v for k, v in os.environ.items() if k not in FOREIGN_ENV}
+    environ.update(HF_HUB_OFFLINE="1", QA_INDEX_DIR=str(index_dir))
+    question = "How much money did the US give Panama for the deportation pilot?"
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "qa", "ask", question],
+        cwd=ROOT,
+        env=environ,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+    )
+    assert proc.stdout is not None and proc.stderr is not None
+    proc.stdout.close()  # long before the models are loaded and the answer is written
+    err = proc.stderr.read().decode()
+    assert proc.wait(timeout=300) == 141, err
+    assert "Traceback" not in err and "BrokenPipe" not in err, err
+
+
 @pytest.mark.parametrize(
     ("case", "question", "expect"),
     [

@@ -6,6 +6,7 @@ the committed decisions, and the check's confidence in its JSON."""
 from __future__ import annotations
 
 import json
+import os
 
 import numpy as np
 import pytest
@@ -59,6 +60,40 @@ def test_pages_stay_on_one_side() -> None:
     for p in pairs:
         assert side.setdefault(p.page, verifier_training.part(p.page)) == side[p.page]
     assert {verifier_training.part(p) for p in side} == {"train", "calibrate", "report"}
+
+
+def test_claims_made_from_squad_keep_or_swap_one_answer_of_the_fit_part() -> None:
+    from qa.answering import squad
+
+    assert verifier_training.answer_kind("1997") == "year"
+    assert verifier_training.answer_kind("$465 million") == "figure"
+    assert verifier_training.answer_kind("Thomas Davis") == "name"
+    assert verifier_training.answer_kind("because of the rain") is None
+    sentence = "Capital Cities/ABC reported revenues of $465 million in 1986, up 12 percent."
+    at = sentence.index("$465")
+    assert verifier_training.around(sentence, "$465 million", at) == sentence.rstrip(".") + "."
+    long = "One two three four five six seven eight nine ten paid $5 to them."
+    assert verifier_training.around(long, "$5", long.index("$5")).startswith("three four")
+    pairs = verifier_training.squad_claims(limit=60)
+    assert len(pairs) >= 150
+    fit = {
+        f"squad:{a['title']}"
+        for a in squad.load_articles()
+        if (squad.part_of(str(a["title"])) or ("", False))[0] == squad.FIT
+    }
+    assert {p.page for p in pairs} <= fit
+    # each answer gives its supported claim, then the same claim swapped
+    for before, p in zip(pairs, pairs[1:], strict=False):
+        if p.label == verifier.SUPPORTS:
+            assert p.claim.rstrip(".") in p.evidence
+        elif p.label == verifier.REFUTES:
+            assert before.label == verifier.SUPPORTS and before.evidence == p.evidence
+            kept = before.claim
+            assert p.claim != kept and p.claim.rstrip(".") not in p.evidence
+            # one answer swapped: the words before and after it are the kept claim's
+            head = len(os.path.commonprefix([p.claim, kept]))
+            tail = len(os.path.commonprefix([p.claim[::-1], kept[::-1]]))
+            assert head + tail >= min(len(kept), len(p.claim)) - 40
 
 
 def test_aggregate_is_decided_by_one_sentence_or_is_neither() -> None:

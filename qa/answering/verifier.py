@@ -45,7 +45,7 @@ def read_whole(paragraph: str, sentences: list[str]) -> bool:
 
 
 def window(claim: str, sentence: str) -> Window:
-    return encode(claim, sentence, "", BUDGET)
+    return encode(claim, sentence, budget=BUDGET)
 
 
 def _softmax(z: np.ndarray) -> np.ndarray:

@@ -29,7 +29,7 @@ from qa.service import ask, ask_stream
 from qa.settings import Settings
 
 KEY = "sk-test-ZQXJ0123456789WVKQ"
-QUESTION = "How much money did the US give Panama for the deportation plan?"
+QUESTION = "How much money did the US give Panama for the deportation flights?"
 PASSAGE = re.compile(r"^\[(\d+)\] (.*?)\n<passage>\n(.*?)\n</passage>", re.S | re.M)
 
 

@@ -144,7 +144,7 @@ def _short_answers(
 
 
 def _reads(r: reader.Reader, a: Asked, rows: list[support.Candidate]) -> list[reader.Read]:
-    return r.read(split_context(a.question)[0], [reader.context(c) for c in rows])
+    return r.read(split_context(a.question)[0], [(c.sentence, reader.previous(c)) for c in rows])
 
 
 def _reader_short(found: Scored, chooser: spans.Picker, question: str, sentence: str) -> str:
@@ -155,7 +155,7 @@ def _reader_short(found: Scored, chooser: spans.Picker, question: str, sentence:
         r = reader.reader()
         if r is not None:
             c = found.unread.pop(sentence)
-            got = r.read(question, [reader.context(c)])[0]
+            got = r.read(question, [(c.sentence, reader.previous(c))])[0]
             found.shorts[sentence] = (got.short, got.short_p)
     read = found.shorts.get(sentence)
     if read is None or not read[0]:

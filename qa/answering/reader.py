@@ -25,10 +25,8 @@ MODEL_DIR = Path(__file__).parent / "models"
 ONNX_PATH = MODEL_DIR / "reader.onnx"
 META_PATH = MODEL_DIR / "reader.json"
 
-# Token budget of one window:
-# [CLS] question [SEP] sentence [SEP] previous sentence [SEP] article's title [SEP].
+# Token budget of one window: [CLS] question [SEP] sentence [SEP] previous sentence [SEP].
 Q_TOKENS, S_TOKENS, P_TOKENS = 32, 64, 24
-T_TOKENS = 12
 MAX_SPAN_TOKENS = 16
 TOP_K = 4  # the trees' best candidates the reader reads per question
 CLS, SEP, PAD = 101, 102, 0
@@ -61,14 +59,12 @@ def encode(
     question: str,
     sentence: str,
     previous: str = "",
-    title: str = "",
     budget: tuple[int, int, int] = (Q_TOKENS, S_TOKENS, P_TOKENS),
 ) -> Window:
-    """The window; `title`: the article's, at most T_TOKENS of it, last; `budget`: at
-    most this many tokens of question, sentence and previous sentence (the claim
-    verifier reads longer sentences: `qa.answering.verifier`)."""
+    """The window; `budget`: at most this many tokens of question, sentence and previous
+    sentence (the claim verifier reads longer sentences: `qa.answering.verifier`)."""
     tok = tokenizer()
-    q, s, p, t = tok.encode_batch([question, sentence, previous, title], add_special_tokens=False)
+    q, s, p = tok.encode_batch([question, sentence, previous], add_special_tokens=False)
     q_max, s_max, p_max = budget
     q_ids = q.ids[:q_max]
     s_ids, s_off = s.ids[:s_max], s.offsets[:s_max]
@@ -78,10 +74,6 @@ def encode(
     if p_ids:
         ids += [*p_ids, SEP]
         types += [1] * (len(p_ids) + 1)
-    t_ids = t.ids[:T_TOKENS]
-    if t_ids:
-        ids += [*t_ids, SEP]
-        types += [1] * (len(t_ids) + 1)
     return Window(ids, types, len(q_ids) + 2, [tuple(o) for o in s_off])
 
 
@@ -173,14 +165,14 @@ class Reader:
         support = np.array([float(o[0].reshape(-1)[0]) for o in outs], np.float32)
         return support, start, end
 
-    def read(self, question: str, pairs: list[tuple[str, str, str]]) -> list[Read]:
-        """(sentence, previous sentence, article's title) read against the question."""
+    def read(self, question: str, pairs: list[tuple[str, str]]) -> list[Read]:
+        """(sentence, previous sentence) pairs read against the question."""
         if not pairs:
             return []
-        windows = [encode(question, *pair) for pair in pairs]
+        windows = [encode(question, s, p) for s, p in pairs]
         support, start, end = self.raw(windows)
         out = []
-        for k, (w, (sentence, _, _)) in enumerate(zip(windows, pairs, strict=True)):
+        for k, (w, (sentence, _)) in enumerate(zip(windows, pairs, strict=True)):
             p, i, j = best_span(start[k], end[k], w)
             out.append(Read(float(support[k]), span_text(sentence, w, i, j), p))
         return out
@@ -234,17 +226,6 @@ def previous(c: Any) -> str:
 
     sentences = split_sentences(c.hit.node.get_content())
     return sentences[c.index - 1] if c.index - 1 < len(sentences) else ""
-
-
-def title(c: Any) -> str:
-    """The title of a candidate's (`support.Candidate`) article, or ""."""
-    return str(c.hit.node.metadata.get("title") or "")
-
-
-def context(c: Any) -> tuple[str, str, str]:
-    """What the reader reads of a candidate (`support.Candidate`) beside the question:
-    its sentence, the sentence before it and its article's title."""
-    return c.sentence, previous(c), title(c)
 
 
 @lru_cache(maxsize=1)

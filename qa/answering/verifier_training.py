@@ -44,7 +44,7 @@ from .verifier import LABELS, NEITHER, REFUTES, SUPPORTS
 
 SEED = 0
 EPOCHS = 2
-# Every layer trained (the reader's way, `reader_training.READER_FROZEN`); the first
+# Every layer trained (`reader_training.build_model(frozen=0)`, embeddings included); the first
 # verifier kept the lower four as bundled and trained the top two at 3e-4 (heads 3e-3):
 # report pairs 0.45 right at 0.03 costly.
 FROZEN = 0

@@ -43,6 +43,14 @@ ARTICLES = {
         "The film\n\nThe Quiet Harbour was released on May 20, 2016, and grossed $433 "
         "million worldwide.\n"
     ),
+    "yields.txt": (
+        "Bond market\n\nLast month, after the central bank cut its rate, bond yields fell "
+        "to the lowest level on record, traders said.\n"
+    ),
+    "bridge.txt": (
+        "New bridge\n\nMayor Ana Ruiz, who attended the opening of the river bridge on "
+        "Saturday, said it would cut the commute by half.\n"
+    ),
 }
 
 
@@ -77,6 +85,11 @@ def written(tmp_path_factory: pytest.TempPathFactory) -> Settings:
          SUPPORTED, ""),
         ("The Quiet Harbour grossed less than $412 million worldwide.", "film.txt",
          CONTRADICTED, "$433 million, not less than $412 million [1]"),
+        # two words turned the same way, each read
+        ("Last month bond yields rose to the highest level on record.", "yields.txt",
+         CONTRADICTED, "lowest, not highest; fell, not rose [1]"),
+        ("Mayor Ana Ruiz skipped the opening of the river bridge.", "bridge.txt",
+         CONTRADICTED, "attended, not skipped [1]"),
     ],
 )  # fmt: skip
 def test_values_bounds_relations_and_negation(

@@ -153,6 +153,8 @@ _UNDONE = [
     ("join", "leave"),
     ("joined", "left"),
     ("signed", "rejected"),
+    ("attended", "skipped"),
+    ("attended", "missed"),
     ("guilty", "innocent"),
     ("acquitted", "convicted"),
     ("alive", "dead"),
@@ -297,20 +299,25 @@ def _words(text: str) -> set[str]:
 @dataclass(frozen=True)
 class Reversal:
     """How a sentence reverses a claim: the claim's word, and the sentence's in its place
-    ("" where the sentence simply lacks the claim's negation)."""
+    ("" where the sentence simply lacks the claim's negation); `also`: the claim's other
+    words the sentence turns the same way ("rose to the highest" for "fell to the
+    lowest")."""
 
     word: str
     instead: str
+    also: tuple[tuple[str, str], ...] = ()
 
     @property
     def how(self) -> str:
         if self.instead:
-            return f"{self.instead}, not {self.word}"
+            return "; ".join(f"{b}, not {a}" for a, b in ((self.word, self.instead), *self.also))
         return f"the claim says {self.word!r}, the passage does not"
 
     def applied(self, claim: str) -> str:
         """The claim as the sentence would have it."""
-        return re.sub(rf"\b{re.escape(self.word)}\b", self.instead, claim, flags=re.I)
+        for word, instead in ((self.word, self.instead), *self.also):
+            claim = re.sub(rf"\b{re.escape(word)}\b", instead, claim, flags=re.I)
+        return claim
 
 
 def reversal(claim: str, sentence: str) -> Reversal | None:
@@ -320,10 +327,13 @@ def reversal(claim: str, sentence: str) -> Reversal | None:
     negated sentence against a plain claim is not taken as one: "no one was hurt" says
     nothing against "the bridge opened"."""
     cw, sw = _words(claim), _words(sentence)
+    swaps = []
     for w in sorted(cw - sw):
         other = sorted(_REVERSE.get(w, set()) & (sw - cw))
         if other:
-            return Reversal(w, other[0])
+            swaps.append((w, other[0]))
+    if swaps:
+        return Reversal(*swaps[0], also=tuple(swaps[1:]))
     negated = _NEGATION.search(claim)
     if negated and not _NEGATION.search(sentence):
         return Reversal(negated.group(0), "")

@@ -189,11 +189,8 @@ def squad_claims(limit: int = SQUAD_CLAIMS) -> list[Pair]:
                 if kind and len(hits) == 1:
                     found.append((hits[0][0], sentences, answer, hits[0][1], kind))
         for sentence, sentences, answer, at, kind in found:
-            others = sorted(
-                {a for _, _, a, _, k in found if k == kind}
-                - {answer}
-                - {a for a in (x for _, _, x, _, _ in found) if a in sentence}
-            )
+            # answers of its kind the sentence does not hold (nor, then, the answer itself)
+            others = sorted({a for _, _, a, _, k in found if k == kind and a not in sentence})
             if not others:
                 continue
             rng = random.Random(f"{SEED}:{title}:{sentence}:{answer}")

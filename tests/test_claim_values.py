@@ -1,7 +1,7 @@
 """Claims compared by value, and the checker's confidence and caution (qa.desk.claims,
 qa.desk.claim_gate), over a real index of short articles written for these tests: a
 bound ("more than 20") held or ruled out by the figure stated, a year bound, a relation
-read the wrong way round, a negated claim; the gate's confidence and what the strict
+read the wrong way round, roles swapped, a negated claim; the gate's confidence and what the strict
 caution does; the gate's training on a slice against what was recorded."""
 
 from __future__ import annotations
@@ -50,6 +50,10 @@ ARTICLES = {
     "bridge.txt": (
         "New bridge\n\nMayor Ana Ruiz, who attended the opening of the river bridge on "
         "Saturday, said it would cut the commute by half.\n"
+    ),
+    "rescue.txt": (
+        "Mountain rescue\n\nUnder the new accord, Chilean police officers will train "
+        "Peruvian border guards in mountain rescue, the ministry said.\n"
     ),
 }
 
@@ -101,6 +105,14 @@ def test_values_bounds_relations_and_negation(
     cited = v.contradicting if want == CONTRADICTED else v.supporting
     assert cited and cited[0].source == source
     assert 0 < v.confidence <= 1
+
+
+def test_roles_the_other_way_round_are_not_supported(written: Settings) -> None:
+    right = "Chilean police officers will train Peruvian border guards in mountain rescue."
+    swapped = "Peruvian border guards will train Chilean police officers in mountain rescue."
+    assert check(right, written, sources=["rescue.txt"]).verdict == SUPPORTED
+    v = check(swapped, written, sources=["rescue.txt"])
+    assert v.verdict == ABSENT and not v.supporting, (v.verdict, v.explanation)
 
 
 def test_the_confidence_is_the_gates_probability_of_the_verdict(written: Settings) -> None:

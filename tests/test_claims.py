@@ -167,6 +167,15 @@ def test_a_slot_becomes_the_question_that_asks_for_it() -> None:
     assert date.question == "They signed it when?"
 
 
+def test_a_date_at_the_claims_start_is_not_a_name() -> None:
+    def never(word: str) -> bool:  # no article writes the word in lower case
+        return False
+
+    claim = "Last month, crossings fell to the lowest level during Biden's administration."
+    assert [(s.kind, s.text) for s in slots(claim, never)] == [("name", "Biden's")]
+    assert [s.text for s in slots("Lopez said so last month.", never)] == ["Lopez", "last month"]
+
+
 @pytest.mark.parametrize(
     ("claim", "message"),
     [("", "The claim is empty"), ("   \n ", "The claim is empty"),

@@ -45,6 +45,32 @@ def test_a_window_is_the_question_the_sentence_and_the_end_of_the_one_before() -
     assert w.types[: w.start] == [0] * w.start and set(w.types[w.start :]) == {1}
 
 
+def test_the_next_sentence_follows_cut_to_its_first_tokens() -> None:
+    after = "She moved here in " + "a " * 60 + "end."
+    w = reader.encode("How old is Maria Lopez?", "Maria Lopez, 41, said so.", "", after)
+    tok = reader.tokenizer()
+    bare = reader.encode("How old is Maria Lopez?", "Maria Lopez, 41, said so.")
+    assert w.ids[: len(bare.ids)] == bare.ids and (w.start, w.offsets) == (bare.start, bare.offsets)
+    tail = w.ids[len(bare.ids) : -1]
+    assert len(tail) == reader.N_TOKENS and tok.decode(tail).startswith("she moved here")
+    assert w.ids[-1] == reader.SEP and set(w.types[w.start :]) == {1}
+
+
+def test_the_articles_title_comes_last_cut_to_its_first_tokens() -> None:
+    headline = "Council approves new library for the east side after two years of debate"
+    w = reader.encode("How old is Maria Lopez?", "Maria Lopez, 41, said so.", "", "", headline)
+    tok = reader.tokenizer()
+    t = tok.encode(headline, add_special_tokens=False).ids
+    assert len(t) > reader.T_TOKENS
+    assert w.ids[-1] == reader.SEP and w.ids[-1 - reader.T_TOKENS : -1] == t[: reader.T_TOKENS]
+    # the sentence, where the short answer is read, is where it is without a title
+    bare = reader.encode("How old is Maria Lopez?", "Maria Lopez, 41, said so.")
+    assert (w.start, w.offsets) == (bare.start, bare.offsets)
+    assert w.ids[: len(bare.ids)] == bare.ids and w.types[len(bare.ids) :] == [1] * (
+        reader.T_TOKENS + 1
+    )
+
+
 def test_the_best_span_stays_inside_the_sentence_and_is_short() -> None:
     w = reader.encode("How old?", "Maria Lopez, 41, said so.")
     n = len(w.ids)
@@ -107,10 +133,10 @@ def test_a_window_reads_the_same_alone_and_among_others() -> None:
     r = reader.reader()
     assert r is not None
     question = "How much did the United States give Panama?"
-    own = ("The United States gave Panama $6,000,000 for the flights.", "")
+    own = ("The United States gave Panama $6,000,000 for the flights.", "", "", "US aid")
     others = [
-        ("Panama's president thanked the officials in a speech on Friday.", own[0]),
-        ("Migrants crossed the Darien Gap in record numbers in 2023, officials said.", ""),
+        ("Panama's president thanked the officials in a speech on Friday.", own[0], "", ""),
+        ("Migrants crossed the Darien Gap in record numbers in 2023, officials said.", "", "", ""),
     ]
     alone = r.read(question, [own])[0]
     among = r.read(question, [*others, own])[2]

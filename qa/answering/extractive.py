@@ -144,18 +144,19 @@ def _short_answers(
 
 
 def _reads(r: reader.Reader, a: Asked, rows: list[support.Candidate]) -> list[reader.Read]:
-    return r.read(split_context(a.question)[0], [(c.sentence, reader.previous(c)) for c in rows])
+    return r.read(split_context(a.question)[0], [reader.context(c) for c in rows])
 
 
 def _reader_short(found: Scored, chooser: spans.Picker, question: str, sentence: str) -> str:
     """The reader's span when likely enough, widened to the whole typed span holding it
-    ("6,000,000" -> "$6,000,000"); below that, the span picker's pick when the reader's
-    span agrees with it; else none."""
+    ("6,000,000" -> "$6,000,000") or narrowed to the one typed span it holds ("number of
+    migrants ... stands at 212,000" -> "212,000" for "How many"); below that, the span
+    picker's pick when the reader's span agrees with it; else none."""
     if sentence in found.unread:
         r = reader.reader()
         if r is not None:
             c = found.unread.pop(sentence)
-            got = r.read(question, [(c.sentence, reader.previous(c))])[0]
+            got = r.read(question, [reader.context(c)])[0]
             found.shorts[sentence] = (got.short, got.short_p)
     read = found.shorts.get(sentence)
     if read is None or not read[0]:
@@ -163,7 +164,9 @@ def _reader_short(found: Scored, chooser: spans.Picker, question: str, sentence:
     text, p = read
     if p >= found.short_above:
         typed = sorted((s.text for s in spans.span_rows(question, sentence)[0]), key=len)
-        return next((t for t in typed if text in t and len(t) <= len(text) + 4), text)
+        wider = next((t for t in typed if text in t and len(t) <= len(text) + 4), None)
+        inside = [t for t in typed if t in text and t != text]
+        return wider or (inside[0] if len(inside) == 1 else text)
     picked = chooser.pick(question, sentence)
     if picked is not None and (text in picked.text or picked.text in text):
         return picked.text

@@ -1,7 +1,8 @@
-"""The reading model: the bundled MiniLM weights fine-tuned as a cross-encoder that reads
-a question against one candidate sentence (with the sentence before it, for "he" and
-"it"), and says how likely the sentence states the answer and where in it the answer
-lies (start and end of the short answer).
+"""The reading model: the bundled MiniLM weights fine-tuned as a cross-encoder that reads a
+question against one candidate sentence (with the sentence before it, for "he" and "it",
+the sentence after it, for what the fact was for, and the article's title), and says how
+likely the sentence states the answer and where in it the answer lies (start and end of
+the short answer).
 
 It runs as int8 ONNX (`models/reader.onnx`, made by `qa.answering.reader_training`) on
 the few best candidates the support trees find, one window per call; its support logit
@@ -25,8 +26,11 @@ MODEL_DIR = Path(__file__).parent / "models"
 ONNX_PATH = MODEL_DIR / "reader.onnx"
 META_PATH = MODEL_DIR / "reader.json"
 
-# Token budget of one window: [CLS] question [SEP] sentence [SEP] previous sentence [SEP].
+# Token budget of one window:
+# [CLS] question [SEP] sentence [SEP] previous sentence [SEP] next sentence [SEP]
+# article's title [SEP]: the previous sentence's last P_TOKENS, the next one's first N_TOKENS.
 Q_TOKENS, S_TOKENS, P_TOKENS = 32, 64, 24
+N_TOKENS, T_TOKENS = 24, 12
 MAX_SPAN_TOKENS = 16
 TOP_K = 4  # the trees' best candidates the reader reads per question
 CLS, SEP, PAD = 101, 102, 0
@@ -59,12 +63,18 @@ def encode(
     question: str,
     sentence: str,
     previous: str = "",
+    following: str = "",
+    title: str = "",
     budget: tuple[int, int, int] = (Q_TOKENS, S_TOKENS, P_TOKENS),
 ) -> Window:
-    """The window; `budget`: at most this many tokens of question, sentence and previous
-    sentence (the claim verifier reads longer sentences: `qa.answering.verifier`)."""
+    """The window; `following`: the next sentence, its first N_TOKENS; `title`: the
+    article's, at most T_TOKENS of it, last; `budget`: at most this many tokens of
+    question, sentence and previous sentence (the claim verifier reads longer sentences:
+    `qa.answering.verifier`)."""
     tok = tokenizer()
-    q, s, p = tok.encode_batch([question, sentence, previous], add_special_tokens=False)
+    q, s, p, f, t = tok.encode_batch(
+        [question, sentence, previous, following, title], add_special_tokens=False
+    )
     q_max, s_max, p_max = budget
     q_ids = q.ids[:q_max]
     s_ids, s_off = s.ids[:s_max], s.offsets[:s_max]
@@ -74,6 +84,14 @@ def encode(
     if p_ids:
         ids += [*p_ids, SEP]
         types += [1] * (len(p_ids) + 1)
+    f_ids = f.ids[:N_TOKENS]
+    if f_ids:
+        ids += [*f_ids, SEP]
+        types += [1] * (len(f_ids) + 1)
+    t_ids = t.ids[:T_TOKENS]
+    if t_ids:
+        ids += [*t_ids, SEP]
+        types += [1] * (len(t_ids) + 1)
     return Window(ids, types, len(q_ids) + 2, [tuple(o) for o in s_off])
 
 
@@ -165,14 +183,15 @@ class Reader:
         support = np.array([float(o[0].reshape(-1)[0]) for o in outs], np.float32)
         return support, start, end
 
-    def read(self, question: str, pairs: list[tuple[str, str]]) -> list[Read]:
-        """(sentence, previous sentence) pairs read against the question."""
+    def read(self, question: str, pairs: list[tuple[str, str, str, str]]) -> list[Read]:
+        """(sentence, previous sentence, next sentence, article's title) read against the
+        question."""
         if not pairs:
             return []
-        windows = [encode(question, s, p) for s, p in pairs]
+        windows = [encode(question, *pair) for pair in pairs]
         support, start, end = self.raw(windows)
         out = []
-        for k, (w, (sentence, _)) in enumerate(zip(windows, pairs, strict=True)):
+        for k, (w, (sentence, *_)) in enumerate(zip(windows, pairs, strict=True)):
             p, i, j = best_span(start[k], end[k], w)
             out.append(Read(float(support[k]), span_text(sentence, w, i, j), p))
         return out
@@ -218,14 +237,39 @@ class Reader:
         return min(a, b), max(a, b)
 
 
+def _sentences(c: Any) -> list[str]:
+    from ..reading.text import split_sentences
+
+    return split_sentences(c.hit.node.get_content())
+
+
 def previous(c: Any) -> str:
     """The sentence before a candidate (`support.Candidate`) in its paragraph, or ""."""
     if c.index == 0:
         return ""
-    from ..reading.text import split_sentences
-
-    sentences = split_sentences(c.hit.node.get_content())
+    sentences = _sentences(c)
     return sentences[c.index - 1] if c.index - 1 < len(sentences) else ""
+
+
+def following(c: Any) -> str:
+    """The sentence after a candidate (`support.Candidate`) in its paragraph, or ""."""
+    sentences = _sentences(c)
+    return sentences[c.index + 1] if c.index + 1 < len(sentences) else ""
+
+
+def title(c: Any) -> str:
+    """The title of a candidate's (`support.Candidate`) article, or ""."""
+    return str(c.hit.node.metadata.get("title") or "")
+
+
+def context(c: Any) -> tuple[str, str, str, str]:
+    """What the reader reads of a candidate (`support.Candidate`) beside the question:
+    its sentence, the sentences before and after it, and its article's title."""
+    sentences = _sentences(c)
+    k = c.index
+    before = sentences[k - 1] if 0 < k <= len(sentences) else ""
+    after = sentences[k + 1] if k + 1 < len(sentences) else ""
+    return c.sentence, before, after, title(c)
 
 
 @lru_cache(maxsize=1)

@@ -293,6 +293,8 @@ def _first_name(text: str, common: Callable[[str], bool]) -> Span | None:
     first = re.match(r"[A-Z][\w'’-]+", text)
     if not first or first.group(0) in _LEAD_WORDS or common(first.group(0)):
         return None
+    if any(s.start == 0 for s in typed_spans(text[:1].lower() + text[1:], "date", set())):
+        return None  # "Last month ...", "This year ...": a date, in lower case mid-sentence
     word = re.sub(r"[’']s$", "", first.group(0))
     return Span(0, len(word), word, "name")
 
@@ -364,6 +366,47 @@ def same_place(claim: str, slot: str, sentence: str, span: str) -> bool:
         return False
     agree = sum(1 for t in shared if (pc[t] < at_c) == (ps[t] < at_s))
     return agree / len(shared) >= SAME_SIDE
+
+
+def swapped_roles(claim: str, names: list[str], text: str) -> bool:
+    """Whether a text names two of the claim's names the other way round about a word
+    between them ("Panamanian officials will train U.S. authorities" against "U.S.
+    officials will train Panamanian authorities"). Not when either side says "by" between
+    them (a passive states the same roles in the other order)."""
+
+    def where(name: str, within: str) -> int:
+        found = re.search(rf"(?<!\w){re.escape(name)}(?!\w)", within, re.I)
+        return found.start() if found else -1
+
+    at = [(where(n, claim), where(n, text), n) for n in names]
+    placed = sorted((c, t, n) for c, t, n in at if c >= 0 and t >= 0)
+    for i, (c1, t1, n1) in enumerate(placed):
+        for c2, t2, n2 in placed[i + 1 :]:
+            if t2 >= t1 or same("name", n1, n2):
+                continue
+            between_c = claim[c1 + len(n1) : c2]
+            between_t = text[t2 + len(n2) : t1]
+            if re.search(r"\bby\b", between_c + " " + between_t, re.I):
+                continue
+            if set(terms(between_c)) & set(terms(between_t)):
+                return True
+    return False
+
+
+def relation_held(claim: str, slot: str, sentence: str) -> bool:
+    """Whether the sentence holds the word that ties a name slot to the rest of the claim:
+    the nearest word in lower case each side of it, either of them ("based" or "region" of
+    "is based in Colombia's Antioquia region"). A sentence that puts another name in
+    another relation ("which operates in the Darien jungle") does not contradict it."""
+    at = claim.find(slot)
+    if at < 0:
+        return True
+
+    def lower_terms(text: str) -> list[str]:
+        return [t for w in re.findall(r"[\w'’-]+", text) if w[:1].islower() for t in terms(w)]
+
+    near = set(lower_terms(claim[:at])[-1:] + lower_terms(claim[at + len(slot) :])[:1])
+    return not near or bool(near & set(terms(sentence)))
 
 
 def _question(claim: str, span: Span) -> str:

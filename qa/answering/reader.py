@@ -237,24 +237,11 @@ class Reader:
         return min(a, b), max(a, b)
 
 
-def _sentences(c: Any) -> list[str]:
-    from ..reading.text import split_sentences
-
-    return split_sentences(c.hit.node.get_content())
-
-
-def previous(c: Any) -> str:
-    """The sentence before a candidate (`support.Candidate`) in its paragraph, or ""."""
-    if c.index == 0:
-        return ""
-    sentences = _sentences(c)
-    return sentences[c.index - 1] if c.index - 1 < len(sentences) else ""
-
-
-def following(c: Any) -> str:
-    """The sentence after a candidate (`support.Candidate`) in its paragraph, or ""."""
-    sentences = _sentences(c)
-    return sentences[c.index + 1] if c.index + 1 < len(sentences) else ""
+def neighbours(sentences: list[str], k: int) -> tuple[str, str]:
+    """The sentences before and after sentence `k` of a paragraph ("" where there is none)."""
+    before = sentences[k - 1] if 0 < k <= len(sentences) else ""
+    after = sentences[k + 1] if k + 1 < len(sentences) else ""
+    return before, after
 
 
 def title(c: Any) -> str:
@@ -265,10 +252,9 @@ def title(c: Any) -> str:
 def context(c: Any) -> tuple[str, str, str, str]:
     """What the reader reads of a candidate (`support.Candidate`) beside the question:
     its sentence, the sentences before and after it, and its article's title."""
-    sentences = _sentences(c)
-    k = c.index
-    before = sentences[k - 1] if 0 < k <= len(sentences) else ""
-    after = sentences[k + 1] if k + 1 < len(sentences) else ""
+    from ..reading.text import split_sentences
+
+    before, after = neighbours(split_sentences(c.hit.node.get_content()), c.index)
     return c.sentence, before, after, title(c)
 
 

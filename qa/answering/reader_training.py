@@ -236,8 +236,7 @@ def coqa_pairs(stories: Sequence[dict[str, Any]]) -> list[Pair]:
             # A sentence that also holds the answer is no negative (left out, as in SQuAD's).
             others = [m for m in others if answer.lower() not in sentences[m].lower()]
             for m, lab in [(k, 1.0)] + [(m, 0.0) for m in others[:COQA_NEGATIVES]]:
-                prev = sentences[m - 1] if m > 0 else ""
-                after = sentences[m + 1] if m + 1 < len(sentences) else ""
+                prev, after = reader_module.neighbours(sentences, m)
                 answers = [answer] if lab else []
                 out.append(Pair(question, sentences[m], prev, lab, answers, title, after))
     return out
@@ -669,8 +668,7 @@ def squad_fit_windows(limit: int = RANGE_QUESTIONS) -> list[tuple[str, str, str,
             sentences = split_sentences(" ".join(str(paragraph["context"]).split()))
             for qa in paragraph["qas"][:1]:
                 for k, sentence in enumerate(sentences):
-                    previous = sentences[k - 1] if k else ""
-                    after = sentences[k + 1] if k + 1 < len(sentences) else ""
+                    previous, after = reader_module.neighbours(sentences, k)
                     out.append((str(qa["question"]), sentence, previous, after, title))
                 asked += 1
                 if asked >= limit:

@@ -39,6 +39,10 @@ from .settings import Settings
 from .store.embedding import get_embedder
 from .store.opened import stored_paragraphs
 
+# A conversation scoped to at most this many articles has its follow-ups' pronouns judged
+# from their text (as the articles its answers quoted are, unscoped).
+SCOPED_TEXT = 3
+
 
 def retrieve(
     question: str,
@@ -124,11 +128,18 @@ def _context(
             _, stored = stored_paragraphs(settings)
             focus_text = " ".join(n.get_content() for n in stored
                                   if n.metadata.get("path") in focus.paths)  # fmt: skip
+    if history and scope is not None and scope.sources:
+        # A conversation scoped to a few articles: who "he" is is judged from them.
+        chosen = resolve(scope, settings)
+        if chosen is not None and 0 < len(chosen.paths) <= SCOPED_TEXT:
+            _, stored = stored_paragraphs(settings)
+            focus_text = " ".join(n.get_content() for n in stored
+                                  if n.metadata.get("path") in chosen.paths)  # fmt: skip
     if standalone is None:
         lowered = focus_text.lower()
         standalone = condense(
             question, history, is_person=lambda name: _quoted(name, settings),
-            in_focus=(lambda name: name.lower() in lowered) if focus else None,
+            in_focus=(lambda name: name.lower() in lowered) if focus_text else None,
             article=focus_text,
         )  # fmt: skip
 

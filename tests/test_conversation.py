@@ -140,7 +140,10 @@ def test_the_referent_ranker_is_rebuilt_from_coqa_and_judges_one_word_names() ->
     committed = json.loads(referents.MODEL_PATH.read_text(encoding="utf-8"))
     assert refit["threshold"] == committed["threshold"]
     assert refit["weights"] == pytest.approx(committed["weights"], abs=1e-9)
-    assert committed["held_out"]["right_of_picked"] >= 0.85  # measured, not fitted on
+    # measured, not fitted on: the picks' precision, and the share of all follow-ups
+    # given the right name (0.755 before the pronoun agreement features)
+    assert committed["held_out"]["right_of_picked"] >= 0.8
+    assert committed["held_out"]["right_of_all"] >= 0.79
 
     text = "Duane rode into the valley at dawn. Duane was tired. The valley was quiet."
     history = [
@@ -163,6 +166,55 @@ def test_a_pronoun_opening_an_answer_is_not_taken_for_a_name() -> None:
     ]
     text = "Will got home late. He walked over to the living room. Will ate in the kitchen."
     assert "He go" not in condense("Where did he go next?", history, article=text)
+
+
+def test_she_is_the_name_the_article_calls_she_and_the_question_may_name_her() -> None:
+    """The article's own pronouns after a name decide between two candidates; a title
+    says a gender; "him" after "she" is someone else; a question that names who its
+    pronoun is stays as asked; "Jamie Oliver's" is the name "Jamie Oliver"."""
+    from qa.answering.referents import entities
+
+    text = ("Susie was a small spider. She lived in a web by the barn, and she sang. Steve "
+            "was her brother. He was much bigger than her. Steve said he liked to eat flies. "
+            "Susie said she liked to sing. She sang all day.")  # fmt: skip
+    history = [
+        {"role": "user", "content": "Who was bigger?"},
+        {"role": "assistant", "content": 'Steve [1]. "Steve was her brother." [1]'},
+        {"role": "user", "content": "And who was small?"},
+        {"role": "assistant", "content": 'Susie [1]. "Susie was a small spider." [1]'},
+    ]
+    assert condense("What did he like to eat?", history, article=text).startswith(
+        "What did Steve like"
+    )
+    assert condense("What did she like to do?", history, article=text).startswith(
+        "What did Susie like"
+    )
+    assert condense("Did she bite him?", history, article=text).startswith("Did Susie bite him?")
+    assert condense("Did Steve say he was kind?", history, article=text) == (
+        "Did Steve say he was kind?"
+    )
+    assert condense("Did Susie say he was kind?", history, article=text) == (
+        "Did Susie say Steve was kind?"
+    )
+    told = [
+        {"role": "user", "content": "Who spoke for the group?"},
+        {"role": "assistant", "content": 'Ms. Reyes [1]. "Ms. Reyes spoke for the group." [1]'},
+    ]
+    assert "Reyes" not in condense("What was his position?", told)
+    assert condense("What was her position?", told).startswith("What was Ms. Reyes")
+    assert entities("Where did Jamie Oliver's van go? Who's there?") == ["Jamie Oliver"]
+
+
+def test_a_follow_up_carries_the_last_question_as_it_was_understood() -> None:
+    """Three turns on one topic, the middle one unanswered: the third still carries the
+    name the first one asked about."""
+    history = [
+        {"role": "user", "content": "What does CSPAN mean?"},
+        {"role": "assistant", "content": 'a network [1]. "CSPAN is a cable network." [1]'},
+        {"role": "user", "content": "What nationality is it?"},
+        {"role": "assistant", "content": "The articles don't answer this question."},
+    ]
+    assert "CSPAN" in condense("When was it created?", history)
 
 
 def _candidate(path: str, paragraph: int, index: int, score: float = 0.3):  # type: ignore[no-untyped-def]

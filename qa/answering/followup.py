@@ -10,7 +10,12 @@ cannot, so retrieval still sees the topic.
 
 Whether a name is a person is, where the caller knows it, the index's own knowledge (the
 people the articles quote: `is_person`); otherwise the shape of the name, with the words
-that make a name an organisation or an office.
+that make a name an organisation or an office. With the article's text, the names are
+ranked by qa.answering.referents, which also reads the pronouns the article uses after
+each name ("she" is not a Steve the article calls "he"). Only the pronouns of the first
+one's gender are replaced, and a follow-up that names who its pronoun can be is left as
+asked. The earlier question carried along as context is that question as it was itself
+understood.
 """
 
 from __future__ import annotations
@@ -18,7 +23,16 @@ from __future__ import annotations
 import re
 from collections.abc import Callable, Sequence
 
-from .referents import MARKER, NOT_PERSON, PERSONAL, candidates_of, entities, ranker
+from .referents import (
+    MARKER,
+    NOT_PERSON,
+    PERSONAL,
+    candidates_of,
+    entities,
+    feminine,
+    plausible,
+    ranker,
+)
 
 Message = dict[str, str]
 
@@ -71,6 +85,20 @@ def short_answer(answer: str) -> str:
     return head if head and len(head.split()) <= 6 and not head.startswith('"') else ""
 
 
+def history_of(pairs: Sequence[tuple[str, str]]) -> list[Message]:
+    """(question, answer) pairs as messages again."""
+    out: list[Message] = []
+    for q, a in pairs:
+        out += [{"role": "user", "content": q}, {"role": "assistant", "content": a}]
+    return out
+
+
+def _flat(standalone: str, words: int = 24) -> str:
+    """A condensed question's words with its "(context: ...)" opened, at most `words`."""
+    text = standalone.replace("(context:", " ").replace(")", " ")
+    return " ".join(text.replace("?", " ").split()[:words])
+
+
 def needs_context(question: str) -> bool:
     words = re.findall(r"[A-Za-z’']+", question.lower())
     return bool(
@@ -91,6 +119,7 @@ def condense(
     is_person: Callable[[str], bool] | None = None,
     in_focus: Callable[[str], bool] | None = None,
     article: str = "",
+    depth: int = 0,
 ) -> str:
     """A standalone version of `question` given earlier turns (unchanged if it already
     stands alone or there is no history). `is_person`: whether a name is a person, where
@@ -105,10 +134,16 @@ def condense(
         return question
     prev_q, prev_a = recent[-1]
     short = short_answer(prev_a)
+    # The last question as it was understood: "When was it created?" after "What
+    # nationality is it?" after "What does CSPAN mean?" carries CSPAN along.
+    earlier = history_of(turns(history)[:-1])
+    if earlier and depth < TURNS:
+        prev_q = _flat(condense(prev_q, earlier, is_person, in_focus, article, depth + 1))
 
     def person_of(names: list[str]) -> str | None:
         if in_focus is not None:
             names = [n for n in names if in_focus(n)] or names
+        names = [n for n in names if plausible(n, article, question)]
         known = [n for n in names if is_person is not None and is_person(n)]
         shaped = [n for n in names if _looks_like_person(n)]
         return (known or shaped or [None])[0]  # type: ignore[list-item]
@@ -118,9 +153,19 @@ def condense(
     for q, a in reversed(recent):
         candidates += [c for c in entities(a) + entities(q) if c not in candidates]
     person = None
-    if article and PERSONAL.search(question):
-        person = ranker().pick(candidates_of(recent), article)
-    person = person or person_of(entities(short)) or person_of(candidates)
+    # "What did Mrs. Wingfield say about her accounts?": the question names who "her" is.
+    own = [
+        n for n in entities(question)
+        if n != "I" and not NOT_PERSON.search(n) and not question.lstrip().startswith(n)
+        and (not article or n in article) and plausible(n, article, question)
+    ]  # fmt: skip
+    if own:
+        pass
+    elif article and PERSONAL.search(question):
+        person = ranker().pick(candidates_of(recent), article, question)
+        person = person or person_of(entities(short)) or person_of(candidates)
+    else:
+        person = person_of(entities(short)) or person_of(candidates)
 
     if is_bare(question):
         # "How old?" after "Who was named the best player?" / "Maria Lopez": about her.
@@ -130,7 +175,7 @@ def condense(
         return f"{question.strip()} (context: {topic})" if topic else question
 
     rewritten = question
-    resolved = False
+    resolved = bool(own)  # the question names who its pronoun is
 
     def sub_demonstrative(m: re.Match[str]) -> str:
         nonlocal resolved
@@ -143,9 +188,14 @@ def condense(
 
     rewritten = _DEMONSTRATIVE.sub(sub_demonstrative, rewritten)
     if person:
+        # Only the pronouns of the first one's gender: in "Did she fire him?" "him" is
+        # someone else.
+        gender = feminine(question)
 
         def sub_person(m: re.Match[str]) -> str:
             nonlocal resolved
+            if feminine(m.group(0)) != gender:
+                return m.group(0)
             resolved = True
             return person + _PERSONAL[m.group(0).lower()]
 

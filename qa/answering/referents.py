@@ -7,10 +7,13 @@ Each candidate (a capitalised name in one of the last three turns) is described 
 shape (words in it, an organisation or place word), where it stands (how many turns
 back, in a question or an answer, first in its text, how often the turns name it) and
 how the article the conversation is about writes it (how often capitalised, whether
-more often in lower case, which marks a common word). The model is fitted on the
-stories of the fit part (split by story: sha256 of its id, first hex digit even), its
-threshold chosen there by 5-fold cross-validation for 0.8 precision; the held-out
-stories are only measured on: `python -m qa.answering.referents` (make train-referents).
+more often in lower case, which marks a common word; the "he" and "she" that follow it
+there, against the follow-up's pronoun). Names the article rules out (`plausible`: the
+other gender's pronouns, a title, a sentence-opening common word) are not ranked. The
+model is fitted on the stories of the fit part (split by story: sha256 of its id, first
+hex digit even), its threshold chosen there by 5-fold cross-validation for 0.8
+precision; the held-out stories are only measured on: `python -m qa.answering.referents`
+(make train-referents).
 """
 
 from __future__ import annotations
@@ -29,8 +32,19 @@ MODEL_PATH = Path(__file__).parent / "models" / "referents.json"
 PRECISION = 0.8
 FEATURES = ("one_word", "two_words", "more_words", "last_turn", "two_back", "in_answer",
             "first_in_text", "share", "capitalised_in_article", "mostly_lower_case",
-            "organisation_word")  # fmt: skip
+            "organisation_word", "pronoun_agrees", "pronouns_after",
+            "opens_sentences")  # fmt: skip
 PERSONAL = re.compile(r"\b(he|him|his|she|her)\b", re.I)
+# Subject pronouns: "her" and "his" are as often about someone else ("Steve was her brother").
+_MASCULINE = re.compile(r"\b(he)\b", re.I)
+_FEMININE = re.compile(r"\b(she)\b", re.I)
+_SENTENCE_END = re.compile(r"(?<=[.!?])[\"”’']?\s+")
+_POSSESSIVE = re.compile(r"[’']s?$")
+# English titles that say a name's gender: "Ms. Reyes" is not "his".
+_TITLE = re.compile(
+    r"(Mr|Mrs|Ms|Miss|Mister|Madam|Sir|Lady|Lord|King|Queen|Prince|Princess|Uncle|Aunt)\b"
+)
+_FEMININE_TITLES = {"mrs", "ms", "miss", "madam", "lady", "queen", "princess", "aunt"}
 
 # Capitalised phrases, allowing "of", "the", "for", "and" inside: "Ministry of Security of Panama".
 _ENTITY = re.compile(r"\b[A-Z][\w’'.-]*(?:\s+(?:(?:of|the|for|and|de|del)\s+)*[A-Z][\w’'.-]*)*")
@@ -60,10 +74,12 @@ def entities(text: str) -> list[str]:
     found = []
     for m in _ENTITY.finditer(MARKER.sub("", text)):
         words = m.group(0).split()
-        while words and words[0] in _QUESTION_WORDS:
+        while words and _POSSESSIVE.sub("", words[0]) in _QUESTION_WORDS:
             words = words[1:]
         if words:
-            found.append(" ".join(words).rstrip(".,;:’'"))
+            name = _POSSESSIVE.sub("", " ".join(words).rstrip(".,;:"))  # "Jamie Oliver's"
+            if name:
+                found.append(name)
     return found
 
 
@@ -75,22 +91,76 @@ class Candidate:
     first: bool  # the first name of its text
 
 
-Example = tuple[list[Candidate], list[bool], str]  # candidates, which are right, the text
+# candidates, which are right, the article, the follow-up
+Example = tuple[list[Candidate], list[bool], str, str]
 
 
-def features(candidates: Sequence[Candidate], text: str) -> list[list[float]]:
-    """A row of FEATURES per candidate; `text` is the article the conversation is about."""
+def feminine(question: str) -> bool | None:
+    """Whether the first he/him/his/she/her of `question` is feminine (None: there is none)."""
+    m = PERSONAL.search(question)
+    return None if m is None else m.group(0).lower() in ("she", "her")
+
+
+def _pronouns_after(name: str, sentences: Sequence[str]) -> tuple[int, int, int, int]:
+    """Over the article's sentences naming `name`: the "he" and "she" after it in that
+    sentence and in the next one (how the article goes on to refer to it), how many
+    such sentences, and how many of them it opens."""
+    he = she = named = opens = 0
+    pattern = re.compile(rf"\b{re.escape(name)}\b")
+    for i, sentence in enumerate(sentences):
+        m = pattern.search(sentence)
+        if m is None:
+            continue
+        named += 1
+        opens += m.start() == 0
+        after = sentence[m.end() :] + " " + (sentences[i + 1] if i + 1 < len(sentences) else "")
+        he += len(_MASCULINE.findall(after))
+        she += len(_FEMININE.findall(after))
+    return he, she, named, opens
+
+
+def plausible(name: str, text: str, question: str) -> bool:
+    """Whether `name` can be who the pronoun of `question` is, by how the article writes
+    it (or by its title: "Ms. Reyes" is not "his"): not a word it capitalises only to
+    open a sentence, and writes in lower case elsewhere ("After", "Five"), and not one
+    the article goes on to call by the other gender's pronouns ("Steve ... he" is not
+    "she"). True when the article does not say."""
+    wants_feminine = feminine(question)
+    title = _TITLE.match(name)
+    if title and wants_feminine is not None:
+        return (title.group(1).lower() in _FEMININE_TITLES) == wants_feminine
+    if not text:
+        return True
+    he, she, named, opens = _pronouns_after(name, _SENTENCE_END.split(text))
+    lower_case = re.search(rf"\b{re.escape(name.lower())}\b", text)
+    if len(name.split()) == 1 and named and opens == named and lower_case:
+        return False
+    if wants_feminine is None or he + she < 3:
+        return True
+    return (she if wants_feminine else he) / (he + she) > 0.2
+
+
+def features(candidates: Sequence[Candidate], text: str, question: str = "") -> list[list[float]]:
+    """A row of FEATURES per candidate; `text` is the article the conversation is about,
+    `question` the follow-up (whose pronoun's gender the article's own pronouns after a
+    name agree with or not: "Lucy ... she", not "Steve ... she")."""
     names = [c.name for c in candidates]
+    sentences = _SENTENCE_END.split(text)
+    wants_feminine = feminine(question)
     rows = []
     for c in candidates:
         words = len(c.name.split())
         capital = len(re.findall(rf"\b{re.escape(c.name)}\b", text))
         lower = len(re.findall(rf"\b{re.escape(c.name.lower())}\b", text))
+        he, she, named, opens = _pronouns_after(c.name, sentences)
+        agree = she if wants_feminine else he
         rows.append([
             float(words == 1), float(words == 2), float(words >= 3), float(c.back == 1),
             float(c.back == 2), float(c.in_answer), float(c.first),
             names.count(c.name) / len(names), math.log1p(capital), float(lower > capital),
             float(bool(NOT_PERSON.search(c.name))),
+            0.5 if wants_feminine is None else (agree + 0.5) / (he + she + 1.0),
+            math.log1p(he + she), opens / named if named else 0.0,
         ])  # fmt: skip
     return rows
 
@@ -107,19 +177,20 @@ class Ranker:
         assert tuple(data["features"]) == FEATURES, "referents.json is of other features"
         return cls(tuple(data["weights"]), float(data["bias"]), float(data["threshold"]))
 
-    def scores(self, candidates: Sequence[Candidate], text: str) -> list[float]:
+    def scores(self, candidates: Sequence[Candidate], text: str, question: str = "") -> list[float]:
         out = []
-        for row in features(candidates, text):
+        for row in features(candidates, text, question):
             z = self.bias + sum(w * x for w, x in zip(self.weights, row, strict=True))
             out.append(1.0 / (1.0 + math.exp(-z)))
         return out
 
-    def pick(self, candidates: Sequence[Candidate], text: str) -> str | None:
-        """The name "he"/"she" most likely refers to, or None when no candidate is
-        likely enough."""
+    def pick(self, candidates: Sequence[Candidate], text: str, question: str = "") -> str | None:
+        """The name "he"/"she" of `question` most likely refers to, or None when no
+        candidate is likely enough."""
+        candidates = [c for c in candidates if plausible(c.name, text, question)]
         if not candidates:
             return None
-        scores = self.scores(candidates, text)
+        scores = self.scores(candidates, text, question)
         best = max(range(len(scores)), key=lambda i: (scores[i], -i))
         return candidates[best].name if scores[best] >= self.threshold else None
 
@@ -210,24 +281,35 @@ def examples(stories: Sequence[dict[str, object]]) -> list[Example]:
             said = (answers[t]["span_text"] + " " + answers[t]["input_text"]).lower()  # type: ignore[index]
             labels = [c.name.lower() in said for c in cands]
             if cands and any(labels):
-                out.append((cands, labels, str(s["story"])))
+                out.append((cands, labels, str(s["story"]), questions[t]))
     return out
+
+
+def _plausible(row: Example) -> Example:
+    """The example with only the candidates `plausible` lets `Ranker.pick` see."""
+    cands, labels, text, question = row
+    kept = [i for i, c in enumerate(cands) if plausible(c.name, text, question)]
+    return [cands[i] for i in kept], [labels[i] for i in kept], text, question
 
 
 def _fit(rows: list[Example]) -> tuple[list[float], float]:
     import numpy as np
     from sklearn.linear_model import LogisticRegression
 
-    x = np.array([r for cands, _, text in rows for r in features(cands, text)])
-    y = np.array([label for _, labels, _ in rows for label in labels])
+    rows = [_plausible(r) for r in rows]
+    x = np.array([r for cands, _, text, q in rows for r in features(cands, text, q)])
+    y = np.array([label for _, labels, _, _ in rows for label in labels])
     model = LogisticRegression(C=1.0, max_iter=2000).fit(x, y)
     return [float(w) for w in model.coef_[0]], float(model.intercept_[0])
 
 
 def _picks(rows: list[Example], r: Ranker) -> list[tuple[float, bool]]:
     out = []
-    for cands, labels, text in rows:
-        scores = r.scores(cands, text)
+    for cands, labels, text, question in map(_plausible, rows):
+        if not cands:  # none left: nothing picked
+            out.append((0.0, False))
+            continue
+        scores = r.scores(cands, text, question)
         best = max(range(len(scores)), key=lambda i: (scores[i], -i))
         out.append((scores[best], labels[best]))
     return out

@@ -95,7 +95,7 @@ def candidates(
     for t in set(terms(context)) - set(weights):
         weights[t] = 0.5 * idf(t)  # an earlier turn's words count, but less
     top_idf = max(weights.values(), default=1.0) or 1.0
-    rare = dict(sorted(weights.items(), key=lambda kv: -kv[1])[:2])  # the most specific
+    rare = dict(sorted(weights.items(), key=lambda kv: (-kv[1], kv[0]))[:2])  # most specific
     q_bigrams = _bigrams(q_seq)
     qtype = question_type(main)
     q_words = set(re.findall(r"\w+", main.lower()))

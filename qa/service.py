@@ -125,16 +125,12 @@ def _context(
         focus = quoted_articles(history, unscoped)
         if focus is not None:
             anchor = focus.anchor
-            _, stored = stored_paragraphs(settings)
-            focus_text = " ".join(n.get_content() for n in stored
-                                  if n.metadata.get("path") in focus.paths)  # fmt: skip
+            focus_text = _text_of(focus.paths, settings)
     if history and scope is not None and scope.sources:
         # A conversation scoped to a few articles: who "he" is is judged from them.
         chosen = resolve(scope, settings)
         if chosen is not None and 0 < len(chosen.paths) <= SCOPED_TEXT:
-            _, stored = stored_paragraphs(settings)
-            focus_text = " ".join(n.get_content() for n in stored
-                                  if n.metadata.get("path") in chosen.paths)  # fmt: skip
+            focus_text = _text_of(chosen.paths, settings)
     if standalone is None:
         lowered = focus_text.lower()
         standalone = condense(
@@ -165,6 +161,12 @@ def _context(
     if focus is not None and resolved is None:
         _lean_to_focus(ctx, focus, focus_text, settings)
     return ctx
+
+
+def _text_of(paths: frozenset[str], settings: Settings) -> str:
+    """The stored paragraphs of these articles, as one text."""
+    _, stored = stored_paragraphs(settings)
+    return " ".join(n.get_content() for n in stored if n.metadata.get("path") in paths)
 
 
 def _near(anchor: Anchor | None, settings: Settings) -> Near | None:

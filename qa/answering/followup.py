@@ -85,14 +85,6 @@ def short_answer(answer: str) -> str:
     return head if head and len(head.split()) <= 6 and not head.startswith('"') else ""
 
 
-def history_of(pairs: Sequence[tuple[str, str]]) -> list[Message]:
-    """(question, answer) pairs as messages again."""
-    out: list[Message] = []
-    for q, a in pairs:
-        out += [{"role": "user", "content": q}, {"role": "assistant", "content": a}]
-    return out
-
-
 def _flat(standalone: str, words: int = 24) -> str:
     """A condensed question's words with its "(context: ...)" opened, at most `words`."""
     text = standalone.replace("(context:", " ").replace(")", " ")
@@ -119,7 +111,6 @@ def condense(
     is_person: Callable[[str], bool] | None = None,
     in_focus: Callable[[str], bool] | None = None,
     article: str = "",
-    depth: int = 0,
 ) -> str:
     """A standalone version of `question` given earlier turns (unchanged if it already
     stands alone or there is no history). `is_person`: whether a name is a person, where
@@ -127,18 +118,27 @@ def condense(
     conversation is about names it (a name only an answer that strayed gave is not
     who "he" is); `article`: that article's text, for the learned ranker
     (qa.answering.referents), which judges the one-word names the rule cannot."""
-    if not history or not needs_context(question):
+    return _condense(question, turns(history or []), is_person, in_focus, article, 0)
+
+
+def _condense(
+    question: str,
+    pairs: Sequence[tuple[str, str]],
+    is_person: Callable[[str], bool] | None,
+    in_focus: Callable[[str], bool] | None,
+    article: str,
+    depth: int,
+) -> str:
+    """condense() over (question, answer) pairs; `depth`: how many turns back this is."""
+    if not pairs or not needs_context(question):
         return question
-    recent = turns(history)[-TURNS:]
-    if not recent:
-        return question
+    recent = pairs[-TURNS:]
     prev_q, prev_a = recent[-1]
     short = short_answer(prev_a)
     # The last question as it was understood: "When was it created?" after "What
     # nationality is it?" after "What does CSPAN mean?" carries CSPAN along.
-    earlier = history_of(turns(history)[:-1])
-    if earlier and depth < TURNS:
-        prev_q = _flat(condense(prev_q, earlier, is_person, in_focus, article, depth + 1))
+    if len(pairs) > 1 and depth < TURNS:
+        prev_q = _flat(_condense(prev_q, pairs[:-1], is_person, in_focus, article, depth + 1))
 
     def person_of(names: list[str]) -> str | None:
         if in_focus is not None:
@@ -159,13 +159,10 @@ def condense(
         if n != "I" and not NOT_PERSON.search(n) and not question.lstrip().startswith(n)
         and (not article or n in article) and plausible(n, article, question)
     ]  # fmt: skip
-    if own:
-        pass
-    elif article and PERSONAL.search(question):
-        person = ranker().pick(candidates_of(recent), article, question)
+    if not own:
+        if article and PERSONAL.search(question):
+            person = ranker().pick(candidates_of(recent), article, question)
         person = person or person_of(entities(short)) or person_of(candidates)
-    else:
-        person = person_of(entities(short)) or person_of(candidates)
 
     if is_bare(question):
         # "How old?" after "Who was named the best player?" / "Maria Lopez": about her.

@@ -26,6 +26,7 @@ import re
 import sys
 from collections.abc import Sequence
 from dataclasses import dataclass
+from functools import lru_cache
 from pathlib import Path
 
 MODEL_PATH = Path(__file__).parent / "models" / "referents.json"
@@ -101,6 +102,12 @@ def feminine(question: str) -> bool | None:
     return None if m is None else m.group(0).lower() in ("she", "her")
 
 
+@lru_cache(maxsize=8)
+def _sentences(text: str) -> tuple[str, ...]:
+    """The article's sentences, split once for every name and follow-up asked of it."""
+    return tuple(_SENTENCE_END.split(text))
+
+
 def _pronouns_after(name: str, sentences: Sequence[str]) -> tuple[int, int, int, int]:
     """Over the article's sentences naming `name`: the "he" and "she" after it in that
     sentence and in the next one (how the article goes on to refer to it), how many
@@ -131,7 +138,7 @@ def plausible(name: str, text: str, question: str) -> bool:
         return (title.group(1).lower() in _FEMININE_TITLES) == wants_feminine
     if not text:
         return True
-    he, she, named, opens = _pronouns_after(name, _SENTENCE_END.split(text))
+    he, she, named, opens = _pronouns_after(name, _sentences(text))
     lower_case = re.search(rf"\b{re.escape(name.lower())}\b", text)
     if len(name.split()) == 1 and named and opens == named and lower_case:
         return False
@@ -145,7 +152,7 @@ def features(candidates: Sequence[Candidate], text: str, question: str = "") -> 
     `question` the follow-up (whose pronoun's gender the article's own pronouns after a
     name agree with or not: "Lucy ... she", not "Steve ... she")."""
     names = [c.name for c in candidates]
-    sentences = _SENTENCE_END.split(text)
+    sentences = _sentences(text)
     wants_feminine = feminine(question)
     rows = []
     for c in candidates:

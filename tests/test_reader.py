@@ -183,3 +183,42 @@ def test_sparing_reads_answers_as_reading_every_candidate_does(
         read[spare] = r.windows_read - before
     assert said[True] == said[False]
     assert read[True] < read[False]
+
+
+def test_coqa_follow_ups_pair_as_the_conversation_rewrites_them_when_asked_for() -> None:
+    from qa.answering.referents import held_out
+
+    story_id = next(f"story{n}" for n in range(20) if not held_out(f"story{n}"))
+    story = {
+        "id": story_id,
+        "filename": "market.txt",
+        "story": (
+            "Maria Lopez opened a bakery in the old market last spring. "
+            "She sells bread and cakes every morning. "
+            "Her brother Tom repairs bicycles in the shop next door. "
+            "The market closes on Sundays."
+        ),
+        "questions": [
+            {"input_text": "Who opened a bakery?"},
+            {"input_text": "What does she sell?"},
+            {"input_text": "When does the market close?"},
+        ],
+        "answers": [
+            {"input_text": "Maria Lopez", "span_text": "Maria Lopez opened a bakery"},
+            {"input_text": "bread and cakes", "span_text": "She sells bread and cakes"},
+            {"input_text": "on Sundays", "span_text": "The market closes on Sundays"},
+        ],
+    }
+    pairs = reader_training.coqa_pairs([story], followups=True)
+    positives = {p.question: p.sentence for p in pairs if p.label}
+    # The pronoun is resolved from the first answer; no "(context: ...)" is read.
+    assert positives["What does Maria Lopez sell?"].startswith("She sells bread")
+    assert positives["When does the market close?"] == "The market closes on Sundays."
+    assert not any("context:" in p.question for p in pairs)
+    before = {p.question for p in reader_training.coqa_pairs([story], followups=False)}
+    assert "What does Maria Lopez sell?" not in before and "What does she sell?" not in before
+    # A held-out story never trains the reader.
+    held = next(f"story{n}" for n in range(20) if held_out(f"story{n}"))
+    assert reader_training.coqa_pairs([{**story, "id": held}], followups=True) == []
+    measured = reader_training.coqa_pairs([{**story, "id": held}], followups=True, held=True)
+    assert {p.question for p in measured if p.label} == set(positives)

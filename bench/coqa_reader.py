@@ -20,6 +20,7 @@ import sys
 from pathlib import Path
 
 import numpy as np
+from sklearn.metrics import roc_auc_score
 
 from qa.answering import reader, reader_training
 from qa.answering.referents import coqa_path
@@ -34,13 +35,6 @@ def groups(pairs: list[reader_training.Pair]) -> list[list[int]]:
         elif out and pairs[out[-1][0]].question == p.question:
             out[-1].append(k)
     return out
-
-
-def auc(y: np.ndarray, score: np.ndarray) -> float:
-    """The chance a positive outscores a negative (ties count half)."""
-    pos, neg = score[y == 1], score[y == 0]
-    wins = (pos[:, None] > neg[None, :]).sum() + 0.5 * (pos[:, None] == neg[None, :]).sum()
-    return float(wins / (len(pos) * len(neg)))
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -69,7 +63,7 @@ def main(argv: list[str] | None = None) -> int:
                     "reader": str(path),
                     "questions": kind,
                     "n": len(g),
-                    "auc": round(auc(y, logit), 3),
+                    "auc": round(float(roc_auc_score(y, logit)), 3),
                     "rationale_first": round(float(top), 3),
                 }
             )

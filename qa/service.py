@@ -9,7 +9,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 from llama_index.core.llms import LLM
-from llama_index.core.schema import NodeWithScore
+from llama_index.core.schema import BaseNode, NodeWithScore
 
 from .answering import grounding
 from .answering import llm as llm_mod
@@ -148,8 +148,7 @@ def _context(
     else:
         retriever = unscoped
     if history and paths is not None and anchor is None:
-        _, stored = stored_paragraphs(settings)
-        anchor = last_quoted(history, [n for n in stored if n.metadata.get("path") in paths])
+        anchor = last_quoted(history, _paragraphs_of(paths, settings))
     t1 = time.perf_counter()
     q_vec = retriever.embedder.embed_queries([searched])[0]
     hits = retriever.retrieve_vec(searched, q_vec)
@@ -163,10 +162,15 @@ def _context(
     return ctx
 
 
+def _paragraphs_of(paths: frozenset[str], settings: Settings) -> list[BaseNode]:
+    """The stored paragraphs of these articles."""
+    _, stored = stored_paragraphs(settings)
+    return [n for n in stored if n.metadata.get("path") in paths]
+
+
 def _text_of(paths: frozenset[str], settings: Settings) -> str:
     """The stored paragraphs of these articles, as one text."""
-    _, stored = stored_paragraphs(settings)
-    return " ".join(n.get_content() for n in stored if n.metadata.get("path") in paths)
+    return " ".join(n.get_content() for n in _paragraphs_of(paths, settings))
 
 
 def _near(anchor: Anchor | None, settings: Settings) -> Near | None:

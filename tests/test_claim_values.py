@@ -13,6 +13,7 @@ import pytest
 from conftest import index_of
 
 from qa.desk import claim_gate, claim_gate_training
+from qa.desk.claim_slots import amounts, slots
 from qa.desk.claims import check
 from qa.desk.verdict import ABSENT, CONTRADICTED, SUPPORTED
 from qa.errors import ConfigError
@@ -55,6 +56,22 @@ ARTICLES = {
         "Mountain rescue\n\nUnder the new accord, Chilean police officers will train "
         "Peruvian border guards in mountain rescue, the ministry said.\n"
     ),
+    "reviews.txt": (
+        "Harbour Lights reviews\n\nOn the review site Cinemeter, Harbour Lights has a rating "
+        "of 71%, based on 141 reviews, with an average score of 6/10.\n"
+    ),
+    "cases.txt": (
+        "Fever in the port\n\nThe confirmed COVID-19 cases in Puerto Azul reached 479, 41% "
+        "(189 cases) of which came from abroad, the health ministry said.\n"
+    ),
+    "player.txt": (
+        "Guard's height\n\nTomas Vidal is listed as 6'0\" (1.80 m) by the league but stands "
+        "1.78 m barefoot.\n"
+    ),
+    "channel.txt": (
+        "Kids channel\n\nThe channel Tiny Tunes TV has over 19.4 million subscribers and over "
+        "15.1 billion video views.\n"
+    ),
 }
 
 
@@ -94,6 +111,17 @@ def written(tmp_path_factory: pytest.TempPathFactory) -> Settings:
          CONTRADICTED, "lowest, not highest; fell, not rose [1]"),
         ("Mayor Ana Ruiz skipped the opening of the river bridge.", "bridge.txt",
          CONTRADICTED, "attended, not skipped [1]"),
+        # a count of three digits after "more than" is not a year
+        ("Harbour Lights has more than 140 reviews on Cinemeter.", "reviews.txt",
+         SUPPORTED, ""),
+        ("Harbour Lights has more than 150 reviews on Cinemeter.", "reviews.txt",
+         CONTRADICTED, "141, not more than 150 [1]"),
+        ("Harbour Lights got an average score lower than 7/10 on Cinemeter.", "reviews.txt",
+         SUPPORTED, ""),
+        # the 19 of COVID-19 is not a figure the sentence must state
+        ("There are more than 470 confirmed COVID-19 cases in Puerto Azul.", "cases.txt",
+         SUPPORTED, ""),
+        ("Tomas Vidal is over 1.75 meters tall.", "player.txt", SUPPORTED, ""),
     ],
 )  # fmt: skip
 def test_values_bounds_relations_and_negation(
@@ -105,6 +133,43 @@ def test_values_bounds_relations_and_negation(
     cited = v.contradicting if want == CONTRADICTED else v.supporting
     assert cited and cited[0].source == source
     assert 0 < v.confidence <= 1
+
+
+@pytest.mark.parametrize(
+    ("claim", "source"),
+    [
+        # judged by the figure nearest the claim's (479), not by any figure (189)
+        ("There are less than 470 confirmed COVID-19 cases in Puerto Azul.", "cases.txt"),
+        # "1.80 m" is a height, not 1.8 million; 1.80 and 1.78, not 6, are near 1.81
+        ("Tomas Vidal is over 1.81 meters tall.", "player.txt"),
+        # "over 19.4 million" does not say "more than 19.5 million"
+        ("Tiny Tunes TV has more than 19.5 million subscribers.", "channel.txt"),
+    ],
+)  # fmt: skip
+def test_a_bound_the_figures_do_not_bear_out_is_not_supported(
+    written: Settings, claim: str, source: str
+) -> None:
+    v = check(claim, written, sources=[source])
+    assert v.verdict != SUPPORTED and not v.supporting, (v.verdict, v.explanation)
+
+
+def test_numbers_of_names_and_units_are_not_the_claims_figures() -> None:
+    def figures(claim: str) -> list[tuple[str, str]]:
+        return [(s.kind, s.text) for s in slots(claim, lambda w: False) if s.kind != "name"]
+
+    assert figures("Morocco has more than 56 COVID-19 cases.") == [("number", "56")]
+    assert figures("Dolphin Tale 2 got a rating higher than 70% after 59 reviews.") == [
+        ("number", "70%"),
+        ("number", "59"),
+    ]
+    assert figures("2 Hearts is a song recorded in 2007.") == [("date", "2007")]
+    assert figures("Cars 3 received 195 reviews in 2017.") == [
+        ("number", "195"),
+        ("date", "2017"),
+    ]
+    assert figures("The film was released in 1930.") == [("date", "1930")]
+    assert amounts("He stands 1.80 m tall.") == {1.8}
+    assert amounts("The deal was worth $5m.") == {5_000_000.0}
 
 
 def test_roles_the_other_way_round_are_not_supported(written: Settings) -> None:

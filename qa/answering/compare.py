@@ -26,8 +26,10 @@ _SCALE = {
     "trillion": 1e12,
 }
 _NUMBER = re.compile(
-    r"(?<![\w.,])(\d{1,3}(?:,\d{3})+|\d+)(\.\d+)?(?![\d,]*\d)"
-    r"(?:\s*(%|percent\b|per cent\b|thousand\b|million\b|mn\b|m\b|billion\b|bn\b|b\b|trillion\b))?",
+    r"(?<![\w.,])(?<![A-Za-z]-)(\d{1,3}(?:,\d{3})+|\d+)(\.\d+)?(?![\d,]*\d)"
+    # "$5m" is five million, "1.80 m" a height: a one-letter scale follows the digits.
+    r"(?:\s*(%|percent\b|per cent\b|thousand\b|million\b|mn\b|billion\b|bn\b|trillion\b)|"
+    r"(m|b)\b)?",
     re.I,
 )
 _WORDS = {
@@ -213,7 +215,7 @@ def figures(text: str) -> list[Figure]:
     for m in _NUMBER.finditer(text):
         digits = m.group(1).replace(",", "")
         value = float(digits + (m.group(2) or ""))
-        unit = (m.group(3) or "").lower()
+        unit = (m.group(3) or m.group(4) or "").lower()
         percent = unit in ("%", "percent", "per cent")
         value *= _SCALE.get(unit, 1.0)
         year = not unit and m.group(1) == digits and len(digits) == 4 and 1000 <= value <= 2100

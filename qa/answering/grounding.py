@@ -23,7 +23,12 @@ from . import compare, support, verifier
 from .answer import Idf, coverage
 
 _MARK = re.compile(r"\s*\[(\d+)\]")
-_VALUE = re.compile(r"(\d[\d,]*(?:\.\d+)?)(?:\s*(million|billion|trillion|thousand|bn|m)\b)?", re.I)
+# A number not part of a name ("COVID-19"), with its scale word ("$5m", not "1.80 m").
+_VALUE = re.compile(
+    r"(?<![A-Za-z]-)(?<!\d)(\d[\d,]*(?:\.\d+)?)"
+    r"(?:\s*(million|billion|trillion|thousand|bn)\b|(m)\b)?",
+    re.I,
+)
 _SCALE = {"thousand": 1e3, "million": 1e6, "m": 1e6, "billion": 1e9, "bn": 1e9, "trillion": 1e12}
 # A cited sentence is flagged when its best supporting sentence scores below CLAIM_BELOW
 # and the cited paragraphs hold less than COVER_BELOW of its words (IDF-weighted). The
@@ -79,7 +84,7 @@ def values(text: str) -> set[float]:
             number = float(m.group(1).replace(",", ""))
         except ValueError:
             continue
-        out.add(round(number * _SCALE.get((m.group(2) or "").lower(), 1.0), 6))
+        out.add(round(number * _SCALE.get((m.group(2) or m.group(3) or "").lower(), 1.0), 6))
     return out
 
 

@@ -210,7 +210,10 @@ def _bound_against(b: compare.Figure, f: compare.Figure) -> bool | None:
     same_way = (b.op in (">", ">=")) == (f.op in (">", ">=")) and f.op not in ("=", "~")
     if same_way and b.op != "~":
         lo, hi = sorted((abs(b.value), abs(f.value)))
-        return hi <= NEAR_BOUND * lo
+        if hi > NEAR_BOUND * lo:
+            return False
+        # "over 19.4 million" neither holds nor rules out "more than 19.5 million".
+        return True if compare.bound_holds(b, f) else None
     if compare.bound_holds(b, f):
         return True
     return False if compare.bound_fails(b, f) else None
@@ -218,8 +221,9 @@ def _bound_against(b: compare.Figure, f: compare.Figure) -> bool | None:
 
 def bound_held(b: compare.Figure, text: str, span: str = "") -> bool | None:
     """Whether a text's figures (only those in `span`, where given, with the words before
-    it) satisfy the bound: True where one of like kind does, False where all of like
-    kind rule it out, None where it states none of like kind."""
+    it) satisfy the bound, judged by the figure of like kind nearest the bound's: True
+    where it holds, False where it rules it out, None where it neither does or the text
+    states none of like kind."""
     found = stated_figures(text)
     located = re.search(rf"(?<![\w.,]){re.escape(span)}(?!\w)", text) if span else None
     at = located.start() if located else -1
@@ -227,12 +231,23 @@ def bound_held(b: compare.Figure, text: str, span: str = "") -> bool | None:
         found = stated_figures(span)
     elif span:
         found = [f for f in found if at <= f.at < at + len(span)]
-    verdicts = [_bound_against(b, f) for f in found if compare.comparable(b, f)]
-    if any(v is True for v in verdicts):
-        return True
-    if verdicts and all(v is False for v in verdicts):
-        return False
-    return None
+    like = [f for f in found if compare.comparable(b, f)]
+    if not like:
+        return None
+    # The figure the claim compares is the one nearest its own ("less than 470 cases"
+    # against "reached 479, 41% (189 cases)" is about 479, not 189).
+    return _bound_against(b, min(like, key=lambda f: _apart(b.value, f.value)))
+
+
+def _apart(a: float, b: float) -> float:
+    """How far apart two figures are, as a ratio (0 when equal)."""
+    lo, hi = sorted((abs(a), abs(b)))
+    return float("inf") if lo == 0 else hi / lo - 1.0
+
+
+def apart(value: float, stated: set[float]) -> float:
+    """How far the nearest of a span's values is from a figure (`_apart`)."""
+    return min((_apart(value, v) for v in stated), default=float("inf"))
 
 
 _SAID = {">": "more than", ">=": "at least", "<": "less than", "<=": "at most", "~": "about"}
@@ -273,8 +288,10 @@ def _spans(claim: str, common: Callable[[str], bool]) -> list[Span]:
         for s in figures_in(claim, kind) if kind == "number" else typed_spans(claim, kind, set()):
             if any(s.start < o.end and o.start < s.end for o in found):
                 continue
-            if kind == "number" and not amounts(s.text):
-                continue  # "first", "once": nothing to compare
+            if kind == "date" and _count_not_year(claim, s):
+                continue  # "more than 140 reviews": a count, taken as a number below
+            if kind == "number" and (not amounts(s.text) or _in_name(claim, s)):
+                continue  # "first", "once": nothing to compare; "COVID-19": a name's
             if kind == "person":
                 trimmed = _trimmed(s)
                 if trimmed is None or common(trimmed.text) or DATE_WORD.search(trimmed.text):
@@ -312,11 +329,42 @@ def figures_in(text: str, kind: str) -> list[Span]:
         for m in _WORD_AMOUNT.finditer(text)
         if m.group(2) and m.group(1).lower() not in ("a", "an")
     ]
-    dates = typed_spans(text, "date", set())
+    dates = [d for d in typed_spans(text, "date", set()) if not _count_not_year(text, d)]
     for s in typed_spans(text, kind, set()):
         if not any(s.start < o.end and o.start < s.end for o in [*found, *dates, *money]):
             found.append(s)
     return sorted(found, key=lambda s: s.start)
+
+
+def _count_not_year(text: str, span: Span) -> bool:
+    """Whether a bare number the date pattern took for a year is a count: after words
+    of comparison ("more than 140 reviews", "over 3000 hospitalizations"), or of three
+    digits before a lower-case word ("based on 141 reviews", "455 confirmed cases")."""
+    if not re.fullmatch(r"\d{3,4}", span.text):
+        return False
+    if compare.op_words(text[: span.start])[0] != "=":
+        return True
+    return len(span.text) == 3 and re.match(r"\s+[a-z]", text[span.end :]) is not None
+
+
+def _in_name(text: str, span: Span) -> bool:
+    """Whether a number is part of a name: joined to a word by a hyphen ("COVID-19",
+    "F-16"), opening the text before a capitalised word ("2 Hearts"), or a small
+    number after a capitalised word of a title ("Dolphin Tale 2", "Cars 3"), not a
+    month's or a lead word's ("In 2009")."""
+    before = text[: span.start]
+    if re.search(r"[A-Za-z]-$", before):
+        return True
+    if span.start == 0 and re.match(r" [A-Z]", text[span.end :]):
+        return True  # "2 Hearts is a song by ..."
+    word = re.search(r"\b([A-Z][\w'’]*)\s$", before)
+    return (
+        word is not None
+        and re.fullmatch(r"\d{1,2}", span.text) is not None
+        and word.group(1) not in _LEAD_WORDS
+        and not DATE_WORD.match(word.group(1))
+        and not re.match(r"\s*(?:%|percent|per cent)", text[span.end :])
+    )
 
 
 # Capitalised at the start of a sentence, not part of the name after them ("After Zohoré
@@ -324,7 +372,7 @@ def figures_in(text: str, kind: str) -> list[Span]:
 _LEAD_WORDS = frozenset(
     "After Before During In On At For From With Without When While Since Until Under Over "
     "By As If Although Though Because The A An And But Or Then Meanwhile However Unlike "
-    "Like Despite Following Later Earlier".split()
+    "Like Despite Following Later Earlier There Here It This That These Those".split()
 )
 
 

@@ -40,6 +40,7 @@ from .claim_slots import (
     YEAR,
     Slot,
     amounts,
+    apart,
     as_claimed,
     bound,
     bound_held,
@@ -97,7 +98,7 @@ def _about(rest: str, names: str, pick: Pick, idf: Idf) -> bool:
     return cover >= SUBJECT_COVER or (pick.score >= SURE and cover >= SUBJECT_COVER / 2)
 
 
-def _settle(slot: Slot, all_texts: list[str], r: Reader) -> None:
+def _settle(slot: Slot, figure_slots: list[Slot], r: Reader) -> None:
     """Answer the slot's question; compare what its sentence states with the claim."""
     vec = r.embedder.embed_queries([slot.question])[0]
     hits = r.retrieve(slot.question, vec) or r.hits
@@ -112,9 +113,11 @@ def _settle(slot: Slot, all_texts: list[str], r: Reader) -> None:
     if not picks:
         return
     pick = picks[0]
-    figures = [t for t in all_texts if t != slot.text and amounts(t)]
-    # The claim's other words and names (not "more than" of "more than 20").
-    rest = without(r.claim, [bound_text(r.claim, slot), *figures])
+    figures = [f.text for f in figure_slots if f.text != slot.text and amounts(f.text)]
+    # The claim's other words and names (not "more than" of "more than 20", nor "over"
+    # of another figure's "over 370").
+    bounds = [bound_text(r.claim, f) for f in figure_slots if f.text in figures]
+    rest = without(r.claim, [bound_text(r.claim, slot), *bounds, *figures])
     if not _about(rest, rest, pick, r.idf):
         return
     if slot.kind == "name" and not all(
@@ -151,8 +154,11 @@ def _settle(slot: Slot, all_texts: list[str], r: Reader) -> None:
     if b is not None:
         # "more than 20" is held by 24 and ruled out by 18, not compared for equality.
         held = [(bound_held(b, pick.sentence, s), s) for s in stated]
-        if any(h is True for h, _ in held):
-            slot.status, slot.stated, slot.pick = SUPPORTED, next(s for h, s in held if h), pick
+        # Held by the stated figure nearest the claim's ("over 1.81 meters" against
+        # "6'0 (1.80 m)" is about 1.80, not 6).
+        nearest = min(held, key=lambda h: apart(b.value, amounts(h[1])), default=None)
+        if nearest is not None and nearest[0] is True:
+            slot.status, slot.stated, slot.pick = SUPPORTED, nearest[1], pick
         elif held and all(h is False for h, _ in held) and (pick.short or len(held) == 1):
             slot.status, slot.stated, slot.pick = CONTRADICTED, held[0][1], pick
         return
@@ -195,11 +201,13 @@ def _supporting(
     rows = r.scored
     figures = [s for s in found if s.kind != "name"]
     names = [s.text for s in found if s.kind == "name"]
-    rest = without(r.claim, [s.text for s in figures])
+    # The claim's other words: not its figures, nor their comparisons ("lower than" of
+    # "lower than 7/10", which a sentence stating 6/10 does not write).
+    rest = without(r.claim, [bound_text(r.claim, f) for f in figures] + [f.text for f in figures])
     words = without(rest, names)  # names are checked apart: they must not make up the cover
     out: Supports = []
     reversed_: list[tuple[NodeWithScore, str, str]] = []
-    plain = without(words, [bound_text(r.claim, f) for f in figures])
+    plain = words
     for c in rows[:CANDIDATES]:
         # The claim as this sentence would state it if it reverses it: the checks below
         # then find the reversed claim stated, and the claim contradicted.
@@ -371,9 +379,9 @@ def check_rules(r: Reader) -> Verdict:
     """The verdict from the articles alone, by the rules: each figure, date and name
     compared, the whole claim's words covered."""
     found = slots(r.claim, r.common)
-    texts = [s.text for s in found]
+    figures = [s for s in found if s.kind != "name"]  # a name may hold a number word
     for slot in found:
-        _settle(slot, texts, r)
+        _settle(slot, figures, r)
     named = [s.text for s in found if s.kind == "name"]
     support_for, reversing = _supporting(r, found)
     # A sentence that states the whole claim contradicts none of it (a name slot's

@@ -122,6 +122,9 @@ def written(tmp_path_factory: pytest.TempPathFactory) -> Settings:
         ("There are more than 470 confirmed COVID-19 cases in Puerto Azul.", "cases.txt",
          SUPPORTED, ""),
         ("Tomas Vidal is over 1.75 meters tall.", "player.txt", SUPPORTED, ""),
+        # a verb of comparison
+        ("The worldwide gross of The Quiet Harbour exceeded $412 million.", "film.txt",
+         SUPPORTED, ""),
     ],
 )  # fmt: skip
 def test_values_bounds_relations_and_negation(

@@ -44,8 +44,8 @@ _OPS = [
     (re.compile(r"\b(?:at least|no less than|no fewer than|a minimum of)\s+\W?$", re.I), ">="),
     (
         re.compile(
-            r"\b(?:more than|over|above|exceeding|in excess of|upwards of|greater than|"
-            r"higher than|beyond|surpassing|topping)\s+\W?$",
+            r"\b(?:more than|over|above|exceed(?:s|ed|ing)?|in excess of|upwards of|greater than|"
+            r"higher than|beyond|surpass(?:es|ed|ing)?|top(?:s|ped|ping))\s+\W?$",
             re.I,
         ),
         ">",

@@ -236,18 +236,18 @@ def bound_held(b: compare.Figure, text: str, span: str = "") -> bool | None:
         return None
     # The figure the claim compares is the one nearest its own ("less than 470 cases"
     # against "reached 479, 41% (189 cases)" is about 479, not 189).
-    return _bound_against(b, min(like, key=lambda f: _apart(b.value, f.value)))
-
-
-def _apart(a: float, b: float) -> float:
-    """How far apart two figures are, as a ratio (0 when equal)."""
-    lo, hi = sorted((abs(a), abs(b)))
-    return float("inf") if lo == 0 else hi / lo - 1.0
+    return _bound_against(b, min(like, key=lambda f: apart(b.value, {f.value})))
 
 
 def apart(value: float, stated: set[float]) -> float:
-    """How far the nearest of a span's values is from a figure (`_apart`)."""
-    return min((_apart(value, v) for v in stated), default=float("inf"))
+    """How far the nearest of the stated values is from a figure, as a ratio (0 when
+    equal; infinite when there is none, or one is 0)."""
+
+    def ratio(v: float) -> float:
+        lo, hi = sorted((abs(value), abs(v)))
+        return float("inf") if lo == 0 else hi / lo - 1.0
+
+    return min((ratio(v) for v in stated), default=float("inf"))
 
 
 _SAID = {">": "more than", ">=": "at least", "<": "less than", "<=": "at most", "~": "about"}

@@ -113,11 +113,10 @@ def _settle(slot: Slot, figure_slots: list[Slot], r: Reader) -> None:
     if not picks:
         return
     pick = picks[0]
-    figures = [f.text for f in figure_slots if f.text != slot.text and amounts(f.text)]
-    # The claim's other words and names (not "more than" of "more than 20", nor "over"
-    # of another figure's "over 370").
-    bounds = [bound_text(r.claim, f) for f in figure_slots if f.text in figures]
-    rest = without(r.claim, [bound_text(r.claim, slot), *bounds, *figures])
+    others = [f for f in figure_slots if f.text != slot.text and amounts(f.text)]
+    # The claim's other words and names: not its figures with their comparisons ("more
+    # than" of "more than 20", nor "over" of another figure's "over 370").
+    rest = without(r.claim, [bound_text(r.claim, f) for f in [slot, *others]])
     if not _about(rest, rest, pick, r.idf):
         return
     if slot.kind == "name" and not all(
@@ -203,15 +202,14 @@ def _supporting(
     names = [s.text for s in found if s.kind == "name"]
     # The claim's other words: not its figures, nor their comparisons ("lower than" of
     # "lower than 7/10", which a sentence stating 6/10 does not write).
-    rest = without(r.claim, [bound_text(r.claim, f) for f in figures] + [f.text for f in figures])
+    rest = without(r.claim, [bound_text(r.claim, f) for f in figures])
     words = without(rest, names)  # names are checked apart: they must not make up the cover
     out: Supports = []
     reversed_: list[tuple[NodeWithScore, str, str]] = []
-    plain = words
     for c in rows[:CANDIDATES]:
         # The claim as this sentence would state it if it reverses it: the checks below
         # then find the reversed claim stated, and the claim contradicted.
-        turned = compare.reversal(plain, c.sentence)
+        turned = compare.reversal(words, c.sentence)
         words_c = turned.applied(words) if turned else words
         rarest = max(terms(words_c), key=r.idf, default="")
         if grounding.lacking(rest, c.hit.node.get_content()):

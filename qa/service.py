@@ -230,7 +230,7 @@ def _evidence(
     """The offline answerer's evidence for the question among `hits`. The hand-set
     baseline scorer keeps its order; the learned ones prefer the latest."""
     latest = ctx.latest and settings.scorer != "handset"
-    idf = idf_for(retriever.store)
+    idf = idf_for(retriever)
     asked = Asked(ctx.searched, ctx.q_vec, hits, retriever.embedder, idf, latest, ctx.near)
     return evidence(settings.scorer, asked, retriever.retrieve_vec)
 
@@ -280,7 +280,7 @@ def _check_grounding(answer: Answer, hits: list[NodeWithScore], ctx: _Context) -
     t = time.perf_counter()
     embedder = ctx.retriever.embedder
     cited = dict(enumerate(hits, start=1))
-    flags = grounding.check(answer.text, cited, embedder, idf_for(ctx.retriever.store))
+    flags = grounding.check(answer.text, cited, embedder, idf_for(ctx.retriever))
     answer.text = grounding.mark(answer.text, flags)
     answer.flags = [f.as_dict() for f in flags]
     answer.notes.extend(f.note for f in flags)
@@ -379,10 +379,9 @@ def ask_stream(
     ctx = _context(question, history, settings, llm, scope)
     offline = byline_answer(ctx.standalone, ctx.hits)  # "Who wrote ...?": the byline
     if offline is None:  # "What did Miranda say about ...?": the quotes
-        store = ctx.retriever.store
         paths = ctx.scope.paths if ctx.scope else None
         offline = quote_answer(
-            ctx.standalone, settings, ctx.retriever.embedder, idf_for(store), paths
+            ctx.standalone, settings, ctx.retriever.embedder, idf_for(ctx.retriever), paths
         )
     if offline is None and llm is None:
         offline = _extractive(ctx, settings)

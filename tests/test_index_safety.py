@@ -18,7 +18,9 @@ import numpy as np
 import pytest
 from conftest import ROOT, SEED_000, SEEDS, make_settings
 
+from qa.answering.answer import idf_for
 from qa.reading.articles import read_article
+from qa.search.retrieve import hybrid_retriever
 from qa.service import ask, retrieve
 from qa.settings import Settings
 from qa.store.index import ids_digest, write_lock
@@ -168,6 +170,27 @@ def test_questions_during_an_ingest_in_another_process(
     sources = {c.source for c in after.citations} | {c.source for c in after.related}
     assert any(s.startswith("dispatch_") for s in sources)
     check_consistent(settings, expected(seeds_copy) | expected(dispatches))
+
+
+def test_one_question_reads_one_word_index(
+    tmp_path: Path, seeds_copy: Path, dispatches: Path
+) -> None:
+    """The term weights a question's answer is scored with come from the word index its
+    hits came from, though an ingest replaced the index in between: mixed, the seed
+    question's best sentence fell under the cut now and then during an ingest."""
+    settings = make_settings(tmp_path / "index", seeds_copy)
+    ingest([seeds_copy], settings, quiet=True)
+    seeds = len(expected(seeds_copy))
+    retriever = hybrid_retriever(settings)
+    hits = retriever.retrieve("How much money did the US give Panama for the deportation flights?")
+    assert hits and all(h.node.metadata["bm25_rank"] < 99 for h in hits[:1])
+    assert idf_for(retriever).docs == seeds
+
+    ingest([dispatches], settings, quiet=True)
+    grown = seeds + len(expected(dispatches))
+    assert idf_for(retriever).docs == seeds  # the index it retrieved with
+    assert idf_for(open_store(settings)).docs == grown
+    assert idf_for(hybrid_retriever(settings)).docs == grown  # the next question's
 
 
 def test_a_second_ingest_waits_for_the_first(tmp_path: Path, seeds_copy: Path) -> None:

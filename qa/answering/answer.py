@@ -5,16 +5,18 @@ from __future__ import annotations
 
 import math
 import re
+import threading
 from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
+from typing import Protocol
 
 import numpy as np
 from llama_index.core.schema import NodeWithScore
+from llama_index.retrievers.bm25 import BM25Retriever
 
 from ..errors import QuestionError
 from ..settings import MAX_QUESTION_CHARS
 from ..store.embedding import BundledEmbedding
-from ..store.index import Store
 
 ABSTAIN_TEXT = "The articles don't answer this question."
 RELATED = 3  # paragraphs shown as related when nothing is cited
@@ -188,17 +190,29 @@ class Idf:
         return math.log(1 + (self.docs - df + 0.5) / (df + 0.5))
 
 
-_IDF: dict[int, tuple[object, Idf]] = {}
+class WordIndexed(Protocol):
+    """A store, or better the question's retriever (qa.search.retrieve.HybridRetriever),
+    which keeps the word index its hits came from."""
+
+    def lexical(self) -> BM25Retriever | None: ...
 
 
-def idf_for(store: Store) -> Idf:
-    """Document frequencies straight from the BM25 index (same stemmer, same corpus)."""
-    lexical = store.lexical()
+IDF_KEPT = 4  # the term weights of this many word indexes are kept (an ingest replaces one)
+_IDF: list[tuple[BM25Retriever, Idf]] = []
+_IDF_LOCK = threading.Lock()
+
+
+def idf_for(source: WordIndexed) -> Idf:
+    """Document frequencies straight from the BM25 index (same stemmer, same corpus).
+    Given the question's retriever, they are those of the word index it retrieved with,
+    even if an ingest elsewhere has replaced the index since."""
+    lexical = source.lexical()
     if lexical is None:
         return Idf({}, 1)
-    cached = _IDF.get(id(store))
-    if cached and cached[0] is lexical:
-        return cached[1]
+    with _IDF_LOCK:
+        for held, weights in _IDF:
+            if held is lexical:
+                return weights
     bm25 = lexical.bm25
     indptr = np.asarray(bm25.scores["indptr"])
     doc_freq = {
@@ -207,7 +221,9 @@ def idf_for(store: Store) -> Idf:
         if i + 1 < len(indptr)
     }
     idf = Idf(doc_freq, int(bm25.scores["num_docs"]))
-    _IDF[id(store)] = (lexical, idf)
+    with _IDF_LOCK:
+        _IDF.insert(0, (lexical, idf))
+        del _IDF[IDF_KEPT:]
     return idf
 
 

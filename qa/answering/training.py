@@ -105,7 +105,7 @@ def collect(
     """Features and labels for every candidate sentence of every case; `kept(c)` is
     called for each row's candidate, in order."""
     retriever = hybrid_retriever(settings, mode=settings.retrieval)
-    idf = idf_for(retriever.store)
+    idf = idf_for(retriever)
     vectors = retriever.embedder.embed_queries([c.question for c in cases])
     xs: list[np.ndarray] = []
     ys: list[float] = []

@@ -462,7 +462,7 @@ def reader(claim: str, settings: Settings, scope: Resolved | None = None) -> Rea
         q_vec,
         hits,
         retriever.embedder,
-        idf_for(retriever.store),
+        idf_for(retriever),
         retriever.retrieve_vec,
         settings,
     )

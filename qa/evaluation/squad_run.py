@@ -120,7 +120,7 @@ def curve(settings: Settings, cases: list[squad.Case], scorer: str) -> list[dict
     from ..search.retrieve import hybrid_retriever
 
     retriever = hybrid_retriever(settings)
-    idf = idf_for(retriever.store)
+    idf = idf_for(retriever)
     vectors = retriever.embedder.embed_queries([c.question for c in cases])
     best: list[tuple[str, float, bool]] = []
     for case, vec in zip(cases, vectors, strict=True):

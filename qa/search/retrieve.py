@@ -76,6 +76,7 @@ class HybridRetriever(BaseRetriever):
 
     def _open(self, store: Store) -> None:
         self.store = store
+        self._lexical: tuple[BM25Retriever | None] | None = None
         index = VectorStoreIndex.from_vector_store(store.vector_store, embed_model=self.embedder)
         filters = None
         if self.paths is not None:
@@ -111,8 +112,17 @@ class HybridRetriever(BaseRetriever):
         """Retrieve with a question vector already computed (the answerer reuses it)."""
         return self.retrieve(QueryBundle(query_str=query, embedding=vector.tolist()))
 
+    def lexical(self) -> BM25Retriever | None:
+        """The word index this retriever reads: the store's, loaded at its first use and
+        kept. One question's retrievals and the term weights its answer is scored with
+        (qa.answering.answer.idf_for) come from the same index, even while an ingest in
+        another process replaces it between them."""
+        if self._lexical is None:
+            self._lexical = (self.store.lexical(),)
+        return self._lexical[0]
+
     def _bm25(self, query: str) -> list[NodeWithScore]:
-        lexical = self.store.lexical()
+        lexical = self.lexical()
         if lexical is None:
             return []
         if self.paths is None:

@@ -24,13 +24,19 @@ from .answering.answer import (
     related_citations,
 )
 from .answering.byline import byline_answer
-from .answering.conversation import Focus, last_quoted, names_elsewhere, quoted_articles
+from .answering.conversation import (
+    Focus,
+    last_quoted,
+    last_sentence,
+    names_elsewhere,
+    quoted_articles,
+)
 from .answering.extractive import Asked, Evidence, Pick, evidence
-from .answering.followup import Message, condense
+from .answering.followup import Message, asks_who_said, condense
 from .answering.llm import llm_for
 from .answering.locality import Anchor, Near, near_anchor
 from .desk.quotebook import book
-from .desk.said import quote_answer
+from .desk.said import attribution_answer, quote_answer
 from .errors import QAError
 from .search.recency import asks_latest, plain, published
 from .search.retrieve import HybridRetriever, hybrid_retriever
@@ -157,7 +163,7 @@ def _context(
         question, standalone, searched, asks_latest(standalone), retriever, q_vec, hits, t0,
         timings, notes, resolved, near=_near(anchor, settings),
     )  # fmt: skip
-    if focus is not None and resolved is None:
+    if focus is not None and resolved is None and not asks_who_said(question):
         _lean_to_focus(ctx, focus, focus_text, settings)
     return ctx
 
@@ -378,8 +384,14 @@ def ask_stream(
     llm = llm_for(settings)
     ctx = _context(question, history, settings, llm, scope)
     offline = byline_answer(ctx.standalone, ctx.hits)  # "Who wrote ...?": the byline
+    paths = ctx.scope.paths if ctx.scope else None
+    if offline is None and history:  # "Who said that?": the last answer's sentence's speaker
+        sentence = last_sentence(history)
+        find = ctx.retriever.retrieve
+        offline = attribution_answer(ctx.question, sentence, settings, find, paths)
+        if offline is not None:
+            ctx.standalone = f"Who said “{sentence}”?"
     if offline is None:  # "What did Miranda say about ...?": the quotes
-        paths = ctx.scope.paths if ctx.scope else None
         offline = quote_answer(
             ctx.standalone, settings, ctx.retriever.embedder, idf_for(ctx.retriever), paths
         )

@@ -92,6 +92,25 @@ def last_quoted(history: Sequence[Message], paragraphs: Sequence[BaseNode]) -> A
     return None
 
 
+_ABSTAINED = "The articles don't"  # how an abstention opens (qa.answering.answer, qa.desk.said)
+_MARKS_AT_END = re.compile(r"(?:\s*\[\d+\])+\s*$")
+
+
+def last_sentence(history: Sequence[Message]) -> str | None:
+    """The sentence the latest answer quoted first, as the article writes it: the first
+    in quotation marks, else its first long enough; None after an abstention."""
+    said = turns(history)
+    if not said or said[-1][1].startswith(_ABSTAINED):
+        return None
+    sentences = [s.strip() for s in split_sentences(said[-1][1])]
+    quoted = [s for s in sentences if s[:1] in '"“']
+    for sentence in quoted + sentences:
+        text = _MARKS_AT_END.sub("", sentence).strip(_QUOTE_MARKS)
+        if len(text.split()) >= 5:
+            return text
+    return None
+
+
 def _anchor(sentence: str, node: BaseNode) -> Anchor | None:
     """Where in its paragraph a quoted sentence stands, as the answerer splits it; None
     when the paragraph does not hold it."""

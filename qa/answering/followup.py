@@ -50,6 +50,17 @@ _BARE = re.compile(
     re.IGNORECASE,
 )
 _ABSTAINED = "The articles don't answer"
+_WHO_SAID = re.compile(
+    r"^\s*(?:and\s+|but\s+|so\s+)?(?:"
+    r"who\s+(?:said|says|say|stated|claimed|claims)(?:\s+(?:that|so|this|it))?"
+    r"|who\s+told\s+(?:\w+\s+)?(?:that|so|this)"
+    r"|who\s+(?:made|makes)\s+(?:that|this|the)\s+(?:claim|statement|remark|comment)"
+    r"|who\s+is\s+the\s+source(?:\s+of\s+(?:that|this|it))?"
+    r"|whose\s+(?:words|claim|statement)\s+(?:is|are|was|were)\s+(?:that|this|it|those|these)"
+    r"|according\s+to\s+(?:whom|who)|says\s+who|who\s+says\s+so"
+    r")\s*[?.!]*\s*$",
+    re.IGNORECASE,
+)
 _VERB = re.compile(
     r"\b(is|are|was|were|did|does|do|has|have|had|will|would|can|could|said|says|went|got)\b",
     re.I,
@@ -105,6 +116,12 @@ def is_bare(question: str) -> bool:
     return bool(_BARE.match(question)) and not _VERB.search(question)
 
 
+def asks_who_said(question: str) -> bool:
+    """A follow-up asking whom what was just quoted is attributed to: "Who said that?",
+    "According to whom?", "Who made that claim?"."""
+    return bool(_WHO_SAID.match(question))
+
+
 def condense(
     question: str,
     history: Sequence[Message] | None,
@@ -118,7 +135,9 @@ def condense(
     conversation is about names it (a name only an answer that strayed gave is not
     who "he" is); `article`: that article's text, for the learned ranker
     (qa.answering.referents), which judges the one-word names the rule cannot."""
-    return _condense(question, turns(history or []), is_person, in_focus, article, 0)
+    # A turn that asked who said the last answer carries no topic of its own.
+    pairs = [p for p in turns(history or []) if not asks_who_said(p[0])]
+    return _condense(question, pairs, is_person, in_focus, article, 0)
 
 
 def _condense(

@@ -1,19 +1,30 @@
-"""`qa.quotes(...)`, and "What did Miranda say about ...?" answered from the quotes.
+"""`qa.quotes(...)`, "What did Miranda say about ...?" answered from the quotes, and
+"Who said that?" after an answer.
 
 A question that asks what someone said is answered from the quotes attributed to them
 (qa.desk.quotebook), ranked by nearness to the topic; each quote is cited to its paragraph.
 When that person has no quote on the topic (or the articles quote no one by that name),
 the question goes on to the normal answerer, which answers from the paragraphs or
 abstains.
+
+A follow-up that asks who said what the last answer quoted ("Who said that?", "According
+to whom?") is answered with whom the article attributes that sentence to, from the same
+quotes; when no quote holds the sentence, the answer says so, and who its paragraph
+quotes. The normal answerer would look for any sentence naming a speaker near the
+question's words, and name the wrong one.
 """
 
 from __future__ import annotations
 
 import re
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import replace
 
-from ..answering.answer import Answer, Idf, Numbering, idf_for
+from llama_index.core.schema import NodeWithScore
+
+from ..answering.answer import Answer, Citation, Idf, Numbering, idf_for, related_citations
+from ..answering.followup import asks_who_said
+from ..reading.attribution import sentences
 from ..reading.speakers import GROUP_PRONOUNS, PRONOUNS
 from ..search.scope import Scope, resolve
 from ..settings import Settings
@@ -22,6 +33,8 @@ from ..store.opened import open_store
 from .quotebook import QuoteItem, book, context_of, rank
 
 SHOWN = 2  # quotes quoted in an answer
+KEY = 80  # characters of a sentence that find it again in its paragraph
+
 
 _ASKS = re.compile(
     r"^\s*(?:what|how)\s+(?:did|does|do|has|have|had)\s+(?P<who>.+?)\s+"
@@ -118,3 +131,87 @@ def _answer(items: list[QuoteItem]) -> Answer:
     answer.confidence = min(1.0, max(i.relevance for i in items) or 1.0)
     answer.notes = ["From the quotes the articles attribute to this speaker.", *notes]
     return answer
+
+
+def attribution_answer(
+    question: str,
+    sentence: str | None,
+    settings: Settings,
+    search: Callable[[str], list[NodeWithScore]],
+    paths: frozenset[str] | None = None,
+) -> Answer | None:
+    """Whom the article attributes `sentence` (the last answer's, as the article writes
+    it) to, when `question` asks who said it; None when it does not, or when no article
+    holds the sentence (an abstention or a model's own words came before): the normal
+    answerer answers then. `search`: the retriever, which finds the sentence's paragraph
+    when it quotes no one; `paths`: the articles the question is restricted to (None: all)."""
+    if sentence is None or not asks_who_said(question):
+        return None
+    key = sentence[:KEY]
+    own: list[tuple[QuoteItem, Citation]] = []
+    nearby: list[tuple[QuoteItem, Citation]] = []
+    for item in book(settings).items:
+        if paths is not None and item.path not in paths:
+            continue
+        for c in item.citations:
+            if key not in c.text or not c.sentence:
+                continue
+            if key in c.sentence or key in _holding(c):  # the quote holds it, or it the quote
+                own.append((item, c))
+            else:
+                nearby.append((item, c))
+    if own:
+        return _attributed(own, sentence, direct=True)
+    if nearby:
+        return _attributed(nearby, sentence, direct=False)
+    holding = [h for h in search(sentence) if key in h.node.get_content()]
+    if not holding:
+        return None
+    answer = Answer(
+        text="The articles don't say who said that: no speaker is found for the sentence "
+        "the last answer quoted, and its paragraph quotes no one.",
+        abstained=True,
+        related=related_citations(holding),
+    )
+    answer.notes.append(f"The sentence asked about: “{sentence}”")
+    return answer
+
+
+def _attributed(found: list[tuple[QuoteItem, Citation]], sentence: str, direct: bool) -> Answer:
+    """The speakers of `found` (the quotes in the sentence's paragraph), each once."""
+    numbering = Numbering()
+    parts: list[str] = []
+    notes: list[str] = []
+    speakers: list[str] = []
+    for item, c in found:
+        if item.speaker in speakers:
+            continue
+        speakers.append(item.speaker)
+        n = numbering.add(replace(c, score=1.0)).n
+        who = f"{item.speaker} ({item.title})" if item.title else item.speaker
+        holding = _holding(c)
+        parts.append(f'{who} [{n}]. "{holding}" [{n}]')
+        if item.resolved:
+            notes.append(
+                f"The article names the speaker of [{n}] as “{item.said_as}”; read as "
+                f"{item.speaker}, whom it was about."
+            )
+    if direct:
+        text = " ".join(parts)
+        notes.insert(0, "Whom the article attributes the last answer's sentence to.")
+    else:
+        text = (
+            "No speaker is found for the sentence the last answer quoted. Its paragraph "
+            "quotes " + " ".join(parts)
+        )
+        notes.insert(0, f"The sentence asked about: “{sentence}”")
+    answer = Answer(text=text, abstained=False, citations=numbering.citations)
+    answer.short = ", ".join(speakers) if direct else ""
+    answer.confidence = 1.0 if direct else 0.5
+    answer.notes = notes
+    return answer
+
+
+def _holding(c: Citation) -> str:
+    """The sentence of a quote's paragraph that holds the quote (its first words)."""
+    return next((s for _, s in sentences(c.text) if c.sentence[:KEY] in s), c.sentence)

@@ -14,7 +14,7 @@ from conftest import SEED_000, SEEDS, make_settings, reader_blocks, seed_paragra
 from qa import ask
 from qa.answering.answer import ABSTAIN_TEXT
 from qa.answering.qtype import question_type, typed_spans
-from qa.answering.spans import span_matches
+from qa.answering.spans import span_matches, with_unit
 from qa.answering.support import FEATURES, MODEL_PATH, Forest
 from qa.settings import Settings
 from qa.store.ingest import ingest
@@ -96,6 +96,19 @@ def test_question_types_and_spans() -> None:
     assert [s.text for s in names] == ["Luis Miranda"]
     assert span_matches("the Denver Broncos", ["Denver Broncos"])
     assert not span_matches("Carolina Panthers", ["Denver Broncos"])
+
+
+def test_a_measure_keeps_its_unit() -> None:
+    """A measure is answered with its unit ("two weeks", not "two"); a count or an age
+    stays bare."""
+    closed = "The harbour will close to ships for two weeks in May."
+    assert with_unit("How long will the harbour close?", closed, "two") == "two weeks"
+    assert with_unit("How long was it?", "It was a 40-minute race.", "40") == "40-minute"
+    assert with_unit("How far did he run?", "He ran 26.2 miles.", "26.2") == "26.2 miles"
+    assert with_unit("How long is it?", "It is 1.2 km long.", "1.2 km") == "1.2 km"
+    assert with_unit("How many weeks?", closed, "two") == "two"
+    assert with_unit("How old is she?", "Lopez, 41 years old, said so.", "41") == "41"
+    assert with_unit("How long will it close?", closed, "") == ""
 
 
 def test_committed_model_loads_and_scores_with_numpy() -> None:

@@ -8,6 +8,7 @@ import json
 import shutil
 from pathlib import Path
 
+import numpy as np
 import pytest
 from conftest import SEED_000, SEED_002, SEEDS, make_settings, seed_paragraph
 from test_cli import run_qa
@@ -248,6 +249,38 @@ def test_the_scoped_dense_search_is_exact(crowded: Settings) -> None:
     assert [h.node.node_id for h in scoped.retrieve(GRANT)] == [
         h.node.node_id for h in plain.retrieve(GRANT)
     ]
+
+
+def test_the_whole_index_is_searched_exactly_up_to_a_size(
+    crowded: Settings, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Unscoped, an embedded index of at most EXACT_WHOLE paragraphs is ranked by the
+    cosine of every stored vector: the same paragraphs in every process (HNSW's graph,
+    rebuilt by each process in several threads, gave another ranking now and then). A
+    larger index is searched by HNSW."""
+    plain = scoped_retriever(crowded, None, k=30, mode="dense")
+    store = plain.store
+
+    def hnsw(*args: object) -> None:
+        raise AssertionError("searched by HNSW")
+
+    monkeypatch.setattr(plain.dense, "retrieve", hnsw)
+    ids = [row["id"] for row in store.records()]
+    vectors = store.embeddings(ids)
+    q = np.asarray(plain.embedder.get_query_embedding(GRANT), dtype=np.float32)
+    cosine = {i: float(vectors[i] @ q) for i in ids}
+    got = plain.retrieve(GRANT)
+    assert len(got) == 30 < len(ids)
+    scores = [h.node.metadata["dense_score"] for h in got]
+    assert scores == pytest.approx([cosine[h.node.node_id] for h in got], abs=1e-5)
+    assert scores == sorted(scores, reverse=True)
+    taken = {h.node.node_id for h in got}
+    assert scores[-1] >= max(c for i, c in cosine.items() if i not in taken) - 1e-5
+
+    monkeypatch.setattr(retrieve_mod, "EXACT_WHOLE", len(ids) - 1)
+    assert store.all_vectors(len(ids) - 1) is None
+    approximate = scoped_retriever(crowded, None, k=5, mode="dense").retrieve(GRANT)
+    assert [h.node.node_id for h in approximate][:1] == [got[0].node.node_id]
 
 
 def test_scope_through_a_chroma_server(

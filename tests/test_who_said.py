@@ -73,7 +73,7 @@ def test_a_speaker_elsewhere_in_the_paragraph_is_not_given_as_the_sentences(
     harbour: Settings,
 ) -> None:
     closed, who = converse(harbour, ["How long will the harbour close to ships?", "Who says so?"])
-    assert "two weeks" in closed.text and closed.citations[0].paragraph == 4
+    assert closed.short == "two weeks" and closed.citations[0].paragraph == 4
     assert not who.abstained and who.short == ""
     assert who.text.startswith("No speaker is found for the sentence the last answer quoted.")
     assert "Tom Hale (a council spokesman) [1]" in who.text
@@ -101,11 +101,12 @@ def test_the_seed_follow_up_who_said_that(seeded: Settings) -> None:
 
 def test_which_questions_ask_who_said_the_last_answer() -> None:
     for q in ("Who said that?", "who said so", "Who says so?", "According to whom?",
-              "According to who?", "Says who?", "Who made that claim?", "Who told her that?",
+              "According to who?", "Says who?", "Who made that claim?",
               "And who said it?", "Who is the source?"):  # fmt: skip
         assert asks_who_said(q), q
     for q in ("Who said the harbour would close?", "Who received it?", "Who wrote it?",
-              "Who said what about the crane?", "What did Solberg say?", "Who?"):  # fmt: skip
+              "Who said what about the crane?", "What did Solberg say?", "Who?",
+              "Who told her that?"):  # fmt: skip
         assert not asks_who_said(q), q
 
 

@@ -189,9 +189,9 @@ def _learned(a: Asked, scored: Callable[[Asked], Scored] = _trees) -> Evidence:
 
     def short_of(sentence: str) -> str:
         if found.read:
-            return _reader_short(found, chooser, main, sentence)
+            return spans.with_unit(main, sentence, _reader_short(found, chooser, main, sentence))
         got = chooser.pick(main, sentence)
-        return got.text if got else ""
+        return spans.with_unit(main, sentence, got.text) if got else ""
 
     picks[0].short = short_of(best.sentence)
     follow = (

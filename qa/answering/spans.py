@@ -26,6 +26,30 @@ _PREP = re.compile(
 )
 
 
+# "How long ...?" asks for a measure: the unit the sentence gives the number is part of
+# the answer ("two" -> "two weeks"). Not "How old" ("Maria Lopez, 41, said").
+_MEASURE_Q = re.compile(r"\bhow (long|far|tall|high|deep|wide|fast|heavy|big|large)\b", re.I)
+_UNITS = (
+    r"seconds?|minutes?|hours?|days?|nights?|weeks?|months?|years?|decades?|century|"
+    r"centuries|laps?|miles?|kilomet(?:re|er)s?|km|met(?:re|er)s?|feet|foot|ft|inch(?:es)?|"
+    r"yards?|acres?|hectares?|square\s+(?:miles?|kilomet(?:re|er)s?|met(?:re|er)s?|feet)|"
+    r"mph|km/h|knots?|kilograms?|kg|tonnes?|tons?|storeys|stories|floors"
+)
+_UNIT_AFTER = re.compile(rf"[\s-]?(?:{_UNITS})\b", re.I)
+
+
+def with_unit(question: str, sentence: str, short: str) -> str:
+    """A short answer to "How long / far / tall ...?" with the unit that follows it in
+    the sentence ("two" -> "two weeks", "40" -> "40-minute"); else as it was."""
+    if not short or not _MEASURE_Q.search(question):
+        return short
+    at = sentence.find(short)
+    if at < 0:
+        return short
+    unit = _UNIT_AFTER.match(sentence, at + len(short))
+    return sentence[at : unit.end()] if unit else short
+
+
 def _anchors(sentence: str, question: str) -> list[int]:
     """Character offsets of the sentence's words that are question words (stemmed)."""
     q = set(terms(question))

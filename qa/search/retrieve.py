@@ -7,6 +7,7 @@ import copy
 import logging
 import math
 import time
+from typing import Any
 
 import numpy as np
 from llama_index.core import VectorStoreIndex
@@ -27,6 +28,10 @@ log = logging.getLogger(__name__)
 READ_ATTEMPTS = 4
 
 EXACT_DENSE = 5000  # a scope of up to this many paragraphs is searched exactly, not by HNSW
+# An embedded index of up to this many paragraphs is searched exactly, its vectors held in
+# memory (30 MB at most): HNSW's answers vary from one process to the next, since each
+# rebuilds the graph from the vectors Chroma has not yet written to it, in several threads.
+EXACT_WHOLE = 20000
 RRF_K = 60  # the constant of Cormack et al. (2009); flat enough that one list can't dominate
 CANDIDATES = 30  # per retriever, before fusion
 _SCORE_KEYS = ("dense_score", "bm25_score", "dense_rank", "bm25_rank", "also_in")
@@ -49,7 +54,9 @@ class HybridRetriever(BaseRetriever):
     paragraphs (see qa.search.scope): BM25 scores outside it are masked before the top
     candidates are taken; dense scores are exact over the scope's vectors when it holds
     at most EXACT_DENSE paragraphs (HNSW with a selective filter misses neighbours), and
-    a Chroma `path $in` filter on a larger one.
+    a Chroma `path $in` filter on a larger one. Without a scope, an embedded index of at
+    most EXACT_WHOLE paragraphs is searched exactly too (the same question gets the same
+    paragraphs in every process), a larger one or a Chroma server's by HNSW.
     copies: near-copy groups (qa.store.copies); when given, the copies of a paragraph in
     other articles count once, as the earliest in scope, which lists the others in its
     metadata's `also_in`.
@@ -85,8 +92,26 @@ class HybridRetriever(BaseRetriever):
         self.dense = index.as_retriever(similarity_top_k=self.candidates, filters=filters)
 
     def _dense(self, query_bundle: QueryBundle) -> list[NodeWithScore]:
+        q = np.asarray(query_bundle.embedding, dtype=np.float32)
         if self.paths is None:
-            return self.dense.retrieve(query_bundle)
+            whole = self.store.all_vectors(EXACT_WHOLE)
+            if whole is None:
+                return self.dense.retrieve(query_bundle)
+            ids, matrix = whole
+            if not ids:
+                return []
+            cosines = matrix @ q
+            k = min(self.candidates, len(ids))
+            top = np.argpartition(-cosines, k - 1)[:k] if k < len(ids) else range(len(ids))
+            best = [ids[i] for i in sorted(top, key=lambda i: (-cosines[i], i))]
+            at = {id_: i for i, id_ in enumerate(ids)}
+            rows = self.store.collection.get(ids=best, include=["metadatas", "documents"])
+            found = {id_: i for i, id_ in enumerate(rows["ids"])}
+            return [
+                self._scored(rows["metadatas"][found[id_]], rows["documents"][found[id_]],
+                             float(cosines[at[id_]]))
+                for id_ in best if id_ in found
+            ]  # fmt: skip
         rows = self.store.collection.get(
             where={"path": {"$in": sorted(self.paths)}},
             limit=EXACT_DENSE + 1,
@@ -96,17 +121,19 @@ class HybridRetriever(BaseRetriever):
             return self.dense.retrieve(query_bundle)
         if not rows["ids"]:
             return []
-        q = np.asarray(query_bundle.embedding, dtype=np.float32)
         cosines = np.asarray(rows["embeddings"], dtype=np.float32) @ q
-        best = np.argsort(-cosines, kind="stable")[: self.candidates]
-        # Scored as Chroma scores a dense hit, exp(-(1 - cosine)), so both paths agree.
+        order = np.argsort(-cosines, kind="stable")[: self.candidates]
         return [
-            NodeWithScore(
-                node=metadata_dict_to_node(rows["metadatas"][i], text=rows["documents"][i]),
-                score=math.exp(float(cosines[i]) - 1.0),
-            )
-            for i in best
+            self._scored(rows["metadatas"][i], rows["documents"][i], float(cosines[i]))
+            for i in order
         ]
+
+    @staticmethod
+    def _scored(metadata: Any, document: Any, cosine: float) -> NodeWithScore:
+        """A dense hit scored as Chroma scores one, exp(-(1 - cosine)), so the exact and
+        the approximate search agree."""
+        node = metadata_dict_to_node(metadata, text=document)
+        return NodeWithScore(node=node, score=math.exp(cosine - 1.0))
 
     def retrieve_vec(self, query: str, vector: np.ndarray) -> list[NodeWithScore]:
         """Retrieve with a question vector already computed (the answerer reuses it)."""

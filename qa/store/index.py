@@ -6,6 +6,7 @@ from __future__ import annotations
 import contextlib
 import fcntl
 import hashlib
+import itertools
 import json
 import logging
 import os
@@ -93,6 +94,8 @@ class Store:
         self.client = _open_client(settings, create)
         self._lexical: BM25Retriever | None = None
         self._lexical_stamp: float | None = None
+        self._vectors: tuple[list[str], np.ndarray] | None = None
+        self._count: int | None = None  # paragraphs, as all_vectors counted them
         self.generation = ""  # of the index when opened (see qa.retrieve.open_store)
         self.checked = 0.0  # server mode: when the shared state was last read
         self._lock = threading.Lock()
@@ -179,6 +182,33 @@ class Store:
                 out[id_] = np.asarray(emb, dtype=np.float32)
         return out
 
+    def all_vectors(self, limit: int) -> tuple[list[str], np.ndarray] | None:
+        """Every stored paragraph's id and vector (the rows of one matrix), read once for
+        this open store, which an ingest here or in another process replaces
+        (qa.store.opened); None when the index holds more than `limit` paragraphs, or is
+        on a Chroma server (whose vectors may change under an open store)."""
+        if self.settings.chroma_host:
+            return None
+        with self._lock:
+            if self._count is None:
+                self._count = self.count()
+            if self._count > limit:
+                return None
+            if self._vectors is None:
+                ids: list[str] = []
+                rows: list[Any] = []
+                for start in itertools.count(0, READ_PAGE):
+                    page = self.collection.get(
+                        limit=READ_PAGE, offset=start, include=["embeddings"]
+                    )
+                    ids += page["ids"]
+                    rows.extend(page["embeddings"])
+                    if len(page["ids"]) < READ_PAGE:
+                        break
+                matrix = np.asarray(rows, dtype=np.float32)
+                self._vectors = (ids, matrix.reshape(len(ids), -1 if ids else 0))
+            return self._vectors
+
     def nodes(self) -> list[BaseNode]:
         nodes: list[BaseNode] = []
         for row in self.records(include=("metadatas", "documents")):
@@ -195,11 +225,13 @@ class Store:
             return WRITE_BATCH
 
     def add(self, nodes: list[TextNode]) -> None:
+        self._vectors, self._count = None, None
         size = self._batch()
         for start in range(0, len(nodes), size):
             self.vector_store.add(nodes[start : start + size])  # type: ignore[arg-type]
 
     def delete(self, ids: list[str]) -> None:
+        self._vectors, self._count = None, None
         size = self._batch()
         for start in range(0, len(ids), size):
             self.collection.delete(ids=ids[start : start + size])

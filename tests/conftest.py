@@ -18,6 +18,8 @@ from typing import Any  # noqa: E402
 
 import pytest  # noqa: E402
 
+from qa import ask  # noqa: E402
+from qa.answering.answer import Answer  # noqa: E402
 from qa.settings import Settings  # noqa: E402
 from qa.store.embedding import BundledEmbedding  # noqa: E402
 from qa.store.ingest import ingest  # noqa: E402
@@ -87,6 +89,18 @@ def index_of(tmp_path: Path, name: str, write: Any) -> tuple[Settings, Any]:
     write(folder)
     settings = make_settings(tmp_path / "index", folder)
     return settings, ingest([folder], settings, quiet=True)
+
+
+def converse(settings: Settings, questions: list[str]) -> list[Answer]:
+    """Each question asked in turn, with the earlier questions and answers as history (as
+    the chat page keeps them); the answers."""
+    history: list[dict[str, str]] = []
+    answers = []
+    for q in questions:
+        answer = ask(q, history=history, settings=settings)
+        answers.append(answer)
+        history += [{"role": "user", "content": q}, {"role": "assistant", "content": answer.text}]
+    return answers
 
 
 def words(text: str) -> set[str]:

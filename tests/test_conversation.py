@@ -12,7 +12,7 @@ import sys
 from pathlib import Path
 
 import pytest
-from conftest import index_of
+from conftest import converse, index_of
 
 from qa import ask
 from qa.answering.followup import condense, is_bare, short_answer
@@ -48,16 +48,6 @@ def matches(tmp_path: Path) -> Settings:
     settings, report = index_of(tmp_path, "matches", write)
     assert report.files == 2
     return settings
-
-
-def converse(settings: Settings, questions: list[str]) -> list:  # type: ignore[type-arg]
-    history: list[dict[str, str]] = []
-    answers = []
-    for q in questions:
-        answer = ask(q, history=history, settings=settings)
-        answers.append(answer)
-        history += [{"role": "user", "content": q}, {"role": "assistant", "content": answer.text}]
-    return answers
 
 
 def test_a_conversation_stays_with_its_article(matches: Settings) -> None:

@@ -9,7 +9,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from conftest import SEED_000, index_of
+from conftest import SEED_000, converse, index_of
 
 from qa import ask
 from qa.answering.followup import asks_who_said, condense
@@ -36,16 +36,6 @@ def harbour(tmp_path: Path) -> Settings:
     settings, report = index_of(tmp_path, "harbour", write)
     assert report.files == 1
     return settings
-
-
-def converse(settings: Settings, questions: list[str]) -> list:  # type: ignore[type-arg]
-    history: list[dict[str, str]] = []
-    answers = []
-    for q in questions:
-        answer = ask(q, history=history, settings=settings)
-        answers.append(answer)
-        history += [{"role": "user", "content": q}, {"role": "assistant", "content": answer.text}]
-    return answers
 
 
 def test_who_said_that_names_whom_the_article_attributes_it_to(harbour: Settings) -> None:

@@ -109,6 +109,9 @@ def test_a_measure_keeps_its_unit() -> None:
     assert with_unit("How many weeks?", closed, "two") == "two"
     assert with_unit("How old is she?", "Lopez, 41 years old, said so.", "41") == "41"
     assert with_unit("How long will it close?", closed, "") == ""
+    # The number as a whole word: not the "2" of "2024", nor a "two" with no unit.
+    assert with_unit("How long?", "In 2024 it ran for 2 hours.", "2") == "2 hours"
+    assert with_unit("How long?", "In 2 towns it ran 2 weeks.", "2") == "2 weeks"
 
 
 def test_committed_model_loads_and_scores_with_numpy() -> None:

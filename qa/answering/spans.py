@@ -43,11 +43,11 @@ def with_unit(question: str, sentence: str, short: str) -> str:
     the sentence ("two" -> "two weeks", "40" -> "40-minute"); else as it was."""
     if not short or not _MEASURE_Q.search(question):
         return short
-    at = sentence.find(short)
-    if at < 0:
-        return short
-    unit = _UNIT_AFTER.match(sentence, at + len(short))
-    return sentence[at : unit.end()] if unit else short
+    for found in re.finditer(rf"(?<![\w.,]){re.escape(short)}(?!\w|[.,]\d)", sentence):
+        unit = _UNIT_AFTER.match(sentence, found.end())
+        if unit:
+            return sentence[found.start() : unit.end()]
+    return short
 
 
 def _anchors(sentence: str, question: str) -> list[int]:

@@ -20,7 +20,7 @@ from llama_index.core.schema import BaseNode
 
 from ..reading.text import split_sentences
 from ..search.retrieve import HybridRetriever
-from .followup import Message, turns
+from .followup import ABSTAINED, Message, turns
 from .locality import Anchor
 from .referents import entities
 
@@ -92,20 +92,16 @@ def last_quoted(history: Sequence[Message], paragraphs: Sequence[BaseNode]) -> A
     return None
 
 
-_ABSTAINED = "The articles don't"  # how an abstention opens (qa.answering.answer, qa.desk.said)
-_MARKS_AT_END = re.compile(r"(?:\s*\[\d+\])+\s*$")
-
-
 def last_sentence(history: Sequence[Message]) -> str | None:
     """The sentence the latest answer quoted first, as the article writes it: the first
     in quotation marks, else its first long enough; None after an abstention."""
     said = turns(history)
-    if not said or said[-1][1].startswith(_ABSTAINED):
+    if not said or said[-1][1].startswith(ABSTAINED):
         return None
     sentences = [s.strip() for s in split_sentences(said[-1][1])]
     quoted = [s for s in sentences if s[:1] in '"“']
-    for sentence in quoted + sentences:
-        text = _MARKS_AT_END.sub("", sentence).strip(_QUOTE_MARKS)
+    for sentence in quoted + sentences:  # turns() took out the [n] marks
+        text = sentence.strip(_QUOTE_MARKS)
         if len(text.split()) >= 5:
             return text
     return None

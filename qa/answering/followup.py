@@ -49,7 +49,7 @@ _BARE = re.compile(
     r"|^\s*(?:anything|what)\s+else\s*\??\s*$",
     re.IGNORECASE,
 )
-_ABSTAINED = "The articles don't answer"
+ABSTAINED = "The articles don't"  # how an abstention opens (qa.answering.answer, qa.desk.said)
 # Not "Who told her that?": in CoQA's one such question, who told her is in the sentence.
 _WHO_SAID = re.compile(
     r"^\s*(?:and\s+|but\s+|so\s+)?(?:"
@@ -90,7 +90,7 @@ def turns(history: Sequence[Message]) -> list[tuple[str, str]]:
 
 def short_answer(answer: str) -> str:
     """The asked fact an answer opens with (`LeBron James [1]. "..."`), "" when none."""
-    if not answer or answer.startswith(_ABSTAINED):
+    if not answer or answer.startswith(ABSTAINED):
         return ""
     head = re.split(r'\.\s+"|\s*;\s+', answer, maxsplit=1)[0].strip().rstrip(".")
     return head if head and len(head.split()) <= 6 and not head.startswith('"') else ""

@@ -34,6 +34,7 @@ from ..store.quote_rows import digest, stored_rows
 NEAR = 0.45
 COVER = 0.5
 CONTEXT_WORDS = 8  # a quote shorter than this is weighed with its sentence
+OPENING = 80  # characters of a quote or sentence that find it again in its paragraph
 
 
 @dataclass
@@ -199,5 +200,10 @@ def context_of(item: QuoteItem) -> str:
     that quotes it, which says what it is about."""
     if len(item.text.split()) >= CONTEXT_WORDS:
         return item.text
-    first = item.citations[0]
-    return next((s for _, s in sentences(first.text) if first.sentence in s), item.text)
+    return quoting_sentence(item.citations[0]) or item.text
+
+
+def quoting_sentence(c: Citation) -> str | None:
+    """The sentence of a quote's paragraph that holds the quote (its opening OPENING
+    characters, for a quote running on over sentences); None when none does."""
+    return next((s for _, s in sentences(c.text) if c.sentence[:OPENING] in s), None)

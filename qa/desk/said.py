@@ -24,16 +24,14 @@ from llama_index.core.schema import NodeWithScore
 
 from ..answering.answer import Answer, Citation, Idf, Numbering, idf_for, related_citations
 from ..answering.followup import asks_who_said
-from ..reading.attribution import sentences
 from ..reading.speakers import GROUP_PRONOUNS, PRONOUNS
 from ..search.scope import Scope, resolve
 from ..settings import Settings
 from ..store.embedding import BundledEmbedding, get_embedder
 from ..store.opened import open_store
-from .quotebook import QuoteItem, book, context_of, rank
+from .quotebook import OPENING, QuoteItem, book, context_of, quoting_sentence, rank
 
 SHOWN = 2  # quotes quoted in an answer
-KEY = 80  # characters of a sentence that find it again in its paragraph
 
 
 _ASKS = re.compile(
@@ -147,7 +145,7 @@ def attribution_answer(
     when it quotes no one; `paths`: the articles the question is restricted to (None: all)."""
     if sentence is None or not asks_who_said(question):
         return None
-    key = sentence[:KEY]
+    key = sentence[:OPENING]
     own: list[tuple[QuoteItem, Citation]] = []
     nearby: list[tuple[QuoteItem, Citation]] = []
     for item in book(settings).items:
@@ -213,5 +211,5 @@ def _attributed(found: list[tuple[QuoteItem, Citation]], sentence: str, direct: 
 
 
 def _holding(c: Citation) -> str:
-    """The sentence of a quote's paragraph that holds the quote (its first words)."""
-    return next((s for _, s in sentences(c.text) if c.sentence[:KEY] in s), c.sentence)
+    """The sentence that holds a quote, else the quote."""
+    return quoting_sentence(c) or c.sentence

@@ -103,14 +103,14 @@ class HybridRetriever(BaseRetriever):
             cosines = matrix @ q
             k = min(self.candidates, len(ids))
             top = np.argpartition(-cosines, k - 1)[:k] if k < len(ids) else range(len(ids))
-            best = [ids[i] for i in sorted(top, key=lambda i: (-cosines[i], i))]
-            at = {id_: i for i, id_ in enumerate(ids)}
-            rows = self.store.collection.get(ids=best, include=["metadatas", "documents"])
-            found = {id_: i for i, id_ in enumerate(rows["ids"])}
+            best = sorted(top, key=lambda i: (-cosines[i], i))
+            rows = self.store.collection.get(
+                ids=[ids[i] for i in best], include=["metadatas", "documents"]
+            )
+            found = {id_: n for n, id_ in enumerate(rows["ids"])}
             return [
-                self._scored(rows["metadatas"][found[id_]], rows["documents"][found[id_]],
-                             float(cosines[at[id_]]))
-                for id_ in best if id_ in found
+                self._scored(rows["metadatas"][n], rows["documents"][n], float(cosines[i]))
+                for i in best if (n := found.get(ids[i])) is not None
             ]  # fmt: skip
         rows = self.store.collection.get(
             where={"path": {"$in": sorted(self.paths)}},

@@ -158,6 +158,40 @@ def test_a_pronoun_opening_an_answer_is_not_taken_for_a_name() -> None:
     assert "He go" not in condense("Where did he go next?", history, article=text)
 
 
+def test_a_word_that_opens_a_quoted_sentence_is_not_who_he_is() -> None:
+    """An answer that quotes a sentence alone singles out no fact, and the capitalised
+    word opening it ("One", "Come", "Some") names no one; a sentence's end cuts a run of
+    capitalised words; "him" beside "he" is someone else."""
+    from qa.answering.followup import short_answer
+    from qa.answering.referents import entities, plausible
+
+    text = ('At 6 o\'clock Henry came back to the car. One window was open and the books '
+            'were gone. Henry drove back to his home. "Come with me, Sir," the policeman '
+            "said. He did not come home. Some examples are in India. Visiting them is fun.")  # fmt: skip
+    history = [
+        {"role": "user", "content": "What happened to the books?"},
+        {"role": "assistant", "content": "One window was open and the books were gone. [1]"},
+    ]
+    assert short_answer("Henry drove back to his home.") == ""  # as turns() gives it, no [1]
+    assert short_answer('Lake Street. "Henry drove back to Lake Street."') == "Lake Street"
+    assert short_answer("LeBron James") == "LeBron James"
+    assert "One" not in condense("Where did he drive?", history, article=text)
+    assert entities("One window was open. Some examples are in India. Visiting is fun.") == [
+        "India", "Visiting"
+    ]  # fmt: skip
+    assert entities("Mr. Brown met Capt. Vane of the U.S. Navy.") == [
+        "Mr. Brown", "Capt. Vane of the U.S. Navy"
+    ]  # fmt: skip
+    # it only opens a (quoted) sentence, and the article writes it in lower case too
+    assert not plausible("Come", text, "What did he say?")
+    managed = [
+        {"role": "user", "content": "Who managed the singer?"},
+        {"role": "assistant", "content": 'Scooter Braun [1]. "Scooter Braun found him." [1]'},
+    ]
+    assert condense("Where did he fly him to?", managed) == "Where did Scooter Braun fly him to?"
+    assert condense("Did he sell his car?", managed) == "Did Scooter Braun sell Scooter Braun's car?"
+
+
 def test_she_is_the_name_the_article_calls_she_and_the_question_may_name_her() -> None:
     """The article's own pronouns after a name decide between two candidates; a title
     says a gender; "him" after "she" is someone else; a question that names who its

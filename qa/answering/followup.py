@@ -61,6 +61,9 @@ _WHO_SAID = re.compile(
     r")\s*[?.!]*\s*$",
     re.IGNORECASE,
 )
+# A whole sentence quoted as the answer ends as one ("One window was open.", "You buy books,
+# don't you?"); a short answer is a name or a phrase ("LeBron James").
+_SENTENCE = re.compile(r"[.!?][\"”’']?$")
 _VERB = re.compile(
     r"\b(is|are|was|were|did|does|do|has|have|had|will|would|can|could|said|says|went|got)\b",
     re.I,
@@ -92,7 +95,11 @@ def short_answer(answer: str) -> str:
     """The asked fact an answer opens with (`LeBron James [1]. "..."`), "" when none."""
     if not answer or answer.startswith(ABSTAINED):
         return ""
-    head = re.split(r'\.\s+"|\s*;\s+', answer, maxsplit=1)[0].strip().rstrip(".")
+    parts = re.split(r'\.\s+"|\s*;\s+', answer, maxsplit=1)
+    head = parts[0].strip()
+    if len(parts) == 1 and _SENTENCE.search(head) and len(head.split()) > 2:
+        return ""  # a quoted sentence alone ("One window was open."): no fact singled out
+    head = head.rstrip(".")
     return head if head and len(head.split()) <= 6 and not head.startswith('"') else ""
 
 
@@ -205,12 +212,14 @@ def _condense(
     rewritten = _DEMONSTRATIVE.sub(sub_demonstrative, rewritten)
     if person:
         # Only the pronouns of the first one's gender: in "Did she fire him?" "him" is
-        # someone else.
+        # someone else; so is "him" beside "he" ("Where did he fly him to?": he would
+        # have said "himself").
         gender = feminine(question)
+        subject = re.search(r"\bhe\b", question, re.I) is not None
 
         def sub_person(m: re.Match[str]) -> str:
             nonlocal resolved
-            if feminine(m.group(0)) != gender:
+            if feminine(m.group(0)) != gender or (subject and m.group(0).lower() == "him"):
                 return m.group(0)
             resolved = True
             return person + _PERSONAL[m.group(0).lower()]

@@ -61,26 +61,52 @@ NOT_PERSON = re.compile(
     r"Thursday|Friday|Saturday|Sunday|January|February|March|April|May|June|July|August|"
     r"September|October|November|December|U\.S\.|US|UK|UN|EU)\b"
 )
-# Capitalised words that open a sentence but name no one: question words, articles,
-# pronouns and conjunctions ("He walked over ..." names no "He").
+# Capitalised words that open a sentence but name no one: question words, auxiliaries,
+# articles, pronouns, conjunctions, quantifiers, number words and adverbs of time ("He
+# walked over ..." names no "He"; "Some examples are ...", "One window was open" no one).
 _QUESTION_WORDS = {"Who", "What", "Which", "How", "When", "Where", "Why", "Whose", "Did", "Does",
                    "Do", "Is", "Are", "Was", "Were", "The", "A", "An", "In", "On", "At", "And",
                    "But", "So", "Or", "If", "Then", "Yes", "No", "Not", "He", "She", "It",
                    "They", "We", "You", "His", "Her", "Its", "Their", "Our", "My", "Your", "Him",
-                   "Them", "This", "That", "These", "Those", "There", "Here"}  # fmt: skip
+                   "Them", "This", "That", "These", "Those", "There", "Here", "I", "I'm", "I'd",
+                   "I've", "I'll", "Can", "Could", "Would", "Should", "Shall", "Must", "Might",
+                   "Has", "Have", "Had", "All", "Some", "Any", "Every", "Each", "Other",
+                   "Another", "Both", "Many", "Most", "Much", "Few", "Several", "One", "Two",
+                   "Three", "Four", "Five", "Six", "Seven", "Eight", "Nine", "Ten", "After",
+                   "Before", "Now", "Today", "Yesterday", "Tomorrow", "Once", "Also", "Still",
+                   "Later", "Soon", "Even", "Just", "Only", "As", "For", "From", "To", "With",
+                   "Without", "By", "Of", "About", "Since", "Because", "While", "Although",
+                   "Though", "However", "Meanwhile", "Instead"}  # fmt: skip
+# Abbreviations of three letters or more that do not end a sentence before a name.
+_ABBREVIATIONS = {"Mrs", "Messrs", "Prof", "Capt", "Gen", "Gov", "Sen", "Rep", "Col", "Sgt",
+                  "Rev", "Hon", "Lieut", "Cmdr", "Supt", "Insp", "Det", "Adm", "Maj"}  # fmt: skip
+# Before a sentence's first word: an opening quote or bracket ("\"Come with me," he said).
+_OPENING = re.compile(r"^[\"“‘'(\[\s]*")
 MARKER = re.compile(r"\s*\[\d+\]")
+
+
+def _sentence_parts(words: list[str]) -> list[list[str]]:
+    """A capitalised run cut where a sentence ends inside it ("India. Visiting ..."), not
+    after an initial or an abbreviation ("Mr. Brown", "U.S. Navy", "Capt. Vane")."""
+    parts: list[list[str]] = [[]]
+    for word in words:
+        parts[-1].append(word)
+        stem = word[:-1]
+        if word.endswith(".") and len(stem) >= 3 and "." not in stem and stem not in _ABBREVIATIONS:
+            parts.append([])
+    return [p for p in parts if p]
 
 
 def entities(text: str) -> list[str]:
     found = []
     for m in _ENTITY.finditer(MARKER.sub("", text)):
-        words = m.group(0).split()
-        while words and _POSSESSIVE.sub("", words[0]) in _QUESTION_WORDS:
-            words = words[1:]
-        if words:
-            name = _POSSESSIVE.sub("", " ".join(words).rstrip(".,;:"))  # "Jamie Oliver's"
-            if name:
-                found.append(name)
+        for words in _sentence_parts(m.group(0).split()):
+            while words and _POSSESSIVE.sub("", words[0]) in _QUESTION_WORDS:
+                words = words[1:]
+            if words:
+                name = _POSSESSIVE.sub("", " ".join(words).rstrip(".,;:"))  # "Jamie Oliver's"
+                if name:
+                    found.append(name)
     return found
 
 
@@ -119,7 +145,7 @@ def _pronouns_after(name: str, sentences: Sequence[str]) -> tuple[int, int, int,
         if m is None:
             continue
         named += 1
-        opens += m.start() == 0
+        opens += m.start() == _OPENING.match(sentence).end()  # type: ignore[union-attr]
         after = sentence[m.end() :] + " " + (sentences[i + 1] if i + 1 < len(sentences) else "")
         he += len(_MASCULINE.findall(after))
         she += len(_FEMININE.findall(after))

@@ -167,7 +167,7 @@ def test_a_word_that_opens_a_quoted_sentence_is_not_who_he_is() -> None:
 
     text = ('At 6 o\'clock Henry came back to the car. One window was open and the books '
             'were gone. Henry drove back to his home. "Come with me, Sir," the policeman '
-            "said. He did not come home. Some examples are in India. Visiting them is fun.")  # fmt: skip
+            "said. He did not come home. Some examples are in India. Visiting is fun.")  # fmt: skip
     history = [
         {"role": "user", "content": "What happened to the books?"},
         {"role": "assistant", "content": "One window was open and the books were gone. [1]"},
@@ -189,7 +189,8 @@ def test_a_word_that_opens_a_quoted_sentence_is_not_who_he_is() -> None:
         {"role": "assistant", "content": 'Scooter Braun [1]. "Scooter Braun found him." [1]'},
     ]
     assert condense("Where did he fly him to?", managed) == "Where did Scooter Braun fly him to?"
-    assert condense("Did he sell his car?", managed) == "Did Scooter Braun sell Scooter Braun's car?"
+    sold = condense("Did he sell his car?", managed)
+    assert sold == "Did Scooter Braun sell Scooter Braun's car?"
 
 
 def test_she_is_the_name_the_article_calls_she_and_the_question_may_name_her() -> None:

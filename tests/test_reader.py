@@ -94,8 +94,11 @@ def test_the_committed_int8_graph_agrees_with_the_model_it_was_exported_from() -
     assert len(probes["windows"]) >= 16
     got = r.raw([reader.encode(*w) for w in probes["windows"]])[0]
     want = np.array(probes["support"])
-    # int8 moves a logit by up to about 0.7 (the stacker weighs it by about 0.36)
-    assert np.abs(got - want).max() < 1.0
+    # int8 moves a logit by about 0.3 on average, up to 1.35 for one of 32 probes of the
+    # committed reader (0.7 for the two-epoch one before it); the stacker (weight 0.37)
+    # and its threshold are fitted on the int8 graph's own logits
+    assert np.abs(got - want).mean() < 0.4
+    assert np.abs(got - want).max() < 1.5
     assert np.corrcoef(got, want)[0, 1] > 0.98
     sure = np.abs(want) > 1.0
     assert (np.sign(got[sure]) == np.sign(want[sure])).all()

@@ -64,7 +64,7 @@ NOT_PERSON = re.compile(
 # Capitalised words that open a sentence but name no one: question words, auxiliaries,
 # articles, pronouns, conjunctions, quantifiers, number words and adverbs of time ("He
 # walked over ..." names no "He"; "Some examples are ...", "One window was open" no one).
-_QUESTION_WORDS = {"Who", "What", "Which", "How", "When", "Where", "Why", "Whose", "Did", "Does",
+_NOT_NAMES = {"Who", "What", "Which", "How", "When", "Where", "Why", "Whose", "Did", "Does",
                    "Do", "Is", "Are", "Was", "Were", "The", "A", "An", "In", "On", "At", "And",
                    "But", "So", "Or", "If", "Then", "Yes", "No", "Not", "He", "She", "It",
                    "They", "We", "You", "His", "Her", "Its", "Their", "Our", "My", "Your", "Him",
@@ -101,7 +101,7 @@ def entities(text: str) -> list[str]:
     found = []
     for m in _ENTITY.finditer(MARKER.sub("", text)):
         for words in _sentence_parts(m.group(0).split()):
-            while words and _POSSESSIVE.sub("", words[0]) in _QUESTION_WORDS:
+            while words and _POSSESSIVE.sub("", words[0]) in _NOT_NAMES:
                 words = words[1:]
             if words:
                 name = _POSSESSIVE.sub("", " ".join(words).rstrip(".,;:"))  # "Jamie Oliver's"

@@ -105,6 +105,21 @@ def test_bare_follow_ups_and_short_answers() -> None:
     assert condense("Why?", history) == "Why? (context: Who won the final Kelvik Rovers)"
 
 
+def test_that_ministry_is_the_one_just_named_but_that_before_a_name_is_no_demonstrative() -> None:
+    history = [
+        {"role": "user", "content": "Who runs the Security Ministry?"},
+        {"role": "assistant", "content": 'Frank Abrego [1]. "Frank Abrego runs it." [1]'},
+    ]
+    assert condense("When was that ministry set up?", history).startswith(
+        "When was the Security Ministry set up?"
+    )
+    # "that" opening a clause before a name: "has that Inga thinks" once became "has the Inga"
+    asked = "What does Nikobob have that Inga likes?"
+    history[0]["content"] = "Who is Inga's friend?"
+    history[1]["content"] = 'Nikobob [1]. "Inga met Nikobob." [1]'
+    assert condense(asked, history).startswith(asked)
+
+
 def test_qa_chat_through_a_pipe(matches: Settings) -> None:
     root = Path(__file__).resolve().parents[1]
     lines = "How many people watched the coastal cup final?\nWhat was the score?\n"
@@ -156,6 +171,22 @@ def test_a_pronoun_opening_an_answer_is_not_taken_for_a_name() -> None:
     ]
     text = "Will got home late. He walked over to the living room. Will ate in the kitchen."
     assert "He go" not in condense("Where did he go next?", history, article=text)
+
+
+def test_words_set_in_capitals_throughout_are_no_name() -> None:
+    """A sign or a heading in capitals ("I BUY OLD AND MODERN BOOKS") is not who "he" is;
+    an acronym alone, or beside a name, still counts."""
+    from qa.answering.referents import entities
+
+    sign = 'Henry saw a sign: "I BUY OLD AND MODERN BOOKS." He met Ann Lee of the FBI.'
+    assert entities(sign) == ["Henry", "Ann Lee of the FBI"]
+    history = [
+        {"role": "user", "content": "What did the sign say?"},
+        {"role": "assistant", "content": 'I BUY OLD AND MODERN BOOKS [1]. "I BUY OLD AND '
+                                         'MODERN BOOKS." [1]'},
+    ]  # fmt: skip
+    text = "Henry Moss saw a sign. I BUY OLD AND MODERN BOOKS. Henry Moss drove back home."
+    assert "BOOKS drive" not in condense("Where did he drive?", history, article=text)
 
 
 def test_a_word_that_opens_a_quoted_sentence_is_not_who_he_is() -> None:

@@ -123,6 +123,20 @@ def test_the_age_after_a_name_is_read(tmp_path: Path) -> None:
     assert answer.citations[0].paragraph == 3
 
 
+def test_a_span_of_punctuation_alone_is_no_short_answer() -> None:
+    # The reader once gave "(" for a question on a sentence full of brackets.
+    sentence = "Maria Lopez, 41, said the library (a new one) would help."
+    chooser = extractive.spans.picker(extractive.support.forest().meta)
+
+    def short(span: str) -> str:
+        found = extractive.Scored([], 0.5, {sentence: (span, 0.99)}, True, 0.5)
+        return extractive._reader_short(found, chooser, "How old is Maria Lopez?", sentence)
+
+    assert short("41") == "41"
+    assert short("(") == ""
+    assert short(", ") == ""
+
+
 def test_without_the_reader_the_trees_answer_alone(
     seeded: Settings, monkeypatch: pytest.MonkeyPatch
 ) -> None:

@@ -159,8 +159,8 @@ def _reader_short(found: Scored, chooser: spans.Picker, question: str, sentence:
             got = r.read(question, [reader.context(c)])[0]
             found.shorts[sentence] = (got.short, got.short_p)
     read = found.shorts.get(sentence)
-    if read is None or not read[0]:
-        return ""
+    if read is None or not any(ch.isalnum() for ch in read[0]):
+        return ""  # none, or punctuation alone ("(")
     text, p = read
     if p >= found.short_above:
         typed = sorted((s.text for s in spans.span_rows(question, sentence)[0]), key=len)

@@ -39,7 +39,8 @@ Message = dict[str, str]
 TURNS = 3  # question/answer pairs looked back over for a referent
 _PERSONAL = {"he": "", "him": "", "she": "", "his": "'s", "her": ""}
 _THING = {"it", "its", "they", "them", "their", "this", "that", "these", "those", "there"}
-_DEMONSTRATIVE = re.compile(r"\b(that|this|these|those|the same)\s+([a-z][a-z-]+)", re.IGNORECASE)
+# The noun after it is lower-case: "the Inga" is no rewrite of "has that Inga thinks".
+_DEMONSTRATIVE = re.compile(r"\b((?i:that|this|these|those|the same))\s+([a-z][a-z-]+)")
 _FOLLOW_START = re.compile(r"^\s*(and|also|what about|how about|and what about|what else)\b", re.I)
 # A question that is only a question word or phrase: "Why?", "How old?", "Out of how
 # many?", "With what vehicle?", "Where to?", "Anything else?".

@@ -103,12 +103,11 @@ def entities(text: str) -> list[str]:
         for words in _sentence_parts(m.group(0).split()):
             while words and _POSSESSIVE.sub("", words[0]) in _NOT_NAMES:
                 words = words[1:]
-            if len(words) > 1 and all(w.isupper() for w in words):
-                continue  # set in capitals throughout: a sign or a heading, not a name
-            if words:
-                name = _POSSESSIVE.sub("", " ".join(words).rstrip(".,;:"))  # "Jamie Oliver's"
-                if name:
-                    found.append(name)
+            if not words or (len(words) > 1 and all(w.isupper() for w in words)):
+                continue  # none left, or set in capitals throughout: a sign or a heading
+            name = _POSSESSIVE.sub("", " ".join(words).rstrip(".,;:"))  # "Jamie Oliver's"
+            if name:
+                found.append(name)
     return found
 
 

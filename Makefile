@@ -86,9 +86,10 @@ bench-answerer: install
 train-answerer: install
 	$(BIN)/python -m qa.answering.training
 
-# The reading model (MiniLM cross-encoder, every layer fine-tuned) and its stacker, refitted
-# offline on the SQuAD fit part and CoQA's fit stories (deterministic; about 65 minutes on
-# 2 cores, 58 of them training: train_seconds in the json): qa/answering/models/reader.*
+# The reading model (MiniLM cross-encoder, every layer fine-tuned), its stacker and its
+# short-answer model, refitted offline on the SQuAD fit part and CoQA's fit stories
+# (deterministic; about 115 minutes on 2 cores, 104 of them training: train_seconds in the
+# json; --stack-only keeps the reader and refits the rest in 8): qa/answering/models/reader.*
 train-reader: install
 	$(BIN)/python -m qa.answering.reader_training
 

@@ -12,7 +12,7 @@ import pytest
 from conftest import ROOT, index_of
 
 from qa import ask
-from qa.answering import extractive, reader, reader_training
+from qa.answering import extractive, reader, reader_training, shorts
 from qa.settings import Settings
 
 LOPEZ = """Council approves new library for the east side
@@ -129,12 +129,64 @@ def test_a_span_of_punctuation_alone_is_no_short_answer() -> None:
     chooser = extractive.spans.picker(extractive.support.forest().meta)
 
     def short(span: str) -> str:
-        found = extractive.Scored([], 0.5, {sentence: (span, 0.99)}, True, 0.5)
-        return extractive._reader_short(found, chooser, "How old is Maria Lopez?", sentence)
+        found = extractive.Scored(
+            [],
+            0.5,
+            {sentence: (span, 0.99)},
+            True,
+            0.5,
+            reader.reader().short_model,  # type: ignore[union-attr]
+        )
+        return extractive._reader_short(found, chooser, "How old is Maria Lopez?", sentence, 0.9)
 
     assert short("41") == "41"
     assert short("(") == ""
     assert short(", ") == ""
+
+
+def test_the_short_answer_model_weighs_what_the_span_is_not_only_its_probability() -> None:
+    """At the same reader probability, a span that restates the question's words ("the
+    Ministry of Security of Panama" for its minister) or is of the wrong kind (a place for
+    "How many") is likelier wrong than the name or the figure beside it."""
+    decider = reader.reader().short_model  # type: ignore[union-attr]
+    assert decider is not None
+    chooser = extractive.spans.picker(extractive.support.forest().meta)
+
+    def p(question: str, sentence: str, span: str, span_p: float = 0.8) -> float:
+        return decider.probability(
+            shorts.features(question, sentence, span, span_p, 0.6, chooser)[1]
+        )
+
+    question = "What is the name of Panama's Minister of Security?"
+    sentence = (
+        "Frank Abrego, Panama's Minister of Security, said the Ministry of Security of "
+        "Panama would pay."
+    )
+    assert p(question, sentence, "Ministry of Security of Panama") < p(
+        question, sentence, "Frank Abrego"
+    )
+    question = "How many migrants were flown back?"
+    sentence = "The ministry said 212 migrants were flown back to Colombia on Tuesday."
+    assert p(question, sentence, "Colombia") < p(question, sentence, "212")
+    assert p(question, sentence, "212", 0.3) < p(question, sentence, "212", 0.9)
+    assert decider.shown(shorts.features(question, sentence, "212", 0.95, 0.9, chooser)[1])
+
+
+def test_the_short_answer_model_must_match_its_features() -> None:
+    assert shorts.decider({"short_above": 0.5}) is None  # a reader fitted before it
+    meta = {
+        "short_model": {"features": ["span_logit"], "weights": [1.0], "bias": 0.0, "threshold": 0.5}
+    }
+    with pytest.raises(ValueError, match="make train-reader"):
+        shorts.decider(meta)
+
+
+def test_the_short_answer_threshold_is_the_lowest_that_keeps_the_spans_shown_right() -> None:
+    p = np.array([0.9, 0.8, 0.7, 0.6, 0.3])
+    right = np.array([True, True, False, True, False])
+    got = reader_training._lowest_precise(p, right, 10)
+    # From 0.61 three of four shown are right (0.75, under 0.8); from 0.71, two of two.
+    assert got == {"threshold": 0.71, "shown": 0.2, "right": 1.0}
 
 
 def test_without_the_reader_the_trees_answer_alone(

@@ -21,9 +21,10 @@ from llama_index.core.schema import NodeWithScore
 
 from ..search.recency import latest_first
 from ..store.embedding import BundledEmbedding
-from . import handset, locality, reader, spans, support
+from . import handset, locality, reader, shorts, spans, support
 from .answer import Idf, split_context, sub_questions
 from .qtype import FACTOID, question_type
+from .shorts import Decider
 
 # A second sentence is quoted when it also clears the threshold, is at least this share
 # as likely as the best, and holds question words the best one lacks.
@@ -74,6 +75,8 @@ class Scored:
     shorts: dict[str, tuple[str, float]]
     read: bool = False  # the reader read them
     short_above: float = 1.0  # the reader's span is shown from this probability
+    # ... or, where the reader was fitted with one, as this model decides (qa.answering.shorts)
+    short_model: Decider | None = None
     # Candidates among the reader's TOP_K it left unread (they could not be quoted); one
     # quoted after all (the sentence after the best, `_following`) is read for its span.
     unread: dict[str, support.Candidate] = field(default_factory=dict)
@@ -103,8 +106,8 @@ def _read(a: Asked, spare: bool | None = None) -> Scored:
     rows = support.candidates(a.question, a.q_vec, a.hits, a.embedder, a.idf)
     if not r.stacked or not rows:
         rows = support.score(rows, model)
-        shorts = _short_answers(rows[:1], _reads(r, a, rows[:1]))
-        return Scored(rows, model.threshold_answer, shorts, True, r.short_above)
+        read = _short_answers(rows[:1], _reads(r, a, rows[:1]))
+        return Scored(rows, model.threshold_answer, read, True, r.short_above, r.short_model)
     for c, p in zip(rows, model.predict(support.matrix(rows)), strict=True):
         c.score = float(p)
     rows = support.ranked(rows)
@@ -127,14 +130,16 @@ def _read(a: Asked, spare: bool | None = None) -> Scored:
     cut = max(r.threshold, SECOND_SHARE * best)
     more = [k for k in range(first, len(top)) if most[k] > best or most[k] >= cut]
     reads |= dict(zip(more, _reads(r, a, [top[k] for k in more]), strict=True))
-    shorts = _short_answers([top[k] for k in reads], list(reads.values()))
+    read = _short_answers([top[k] for k in reads], list(reads.values()))
     for k, c in enumerate(top):
         c.score = stacked(k) if k in reads else least[k]
     low = min(c.score for c in top)
     for c in rest:
         c.score = min(c.score * support.penalty(c), low)
     unread = {c.sentence: c for k, c in enumerate(top) if k not in reads}
-    return Scored(support.ranked(top) + rest, r.threshold, shorts, True, r.short_above, unread)
+    return Scored(
+        support.ranked(top) + rest, r.threshold, read, True, r.short_above, r.short_model, unread
+    )
 
 
 def _short_answers(
@@ -147,11 +152,13 @@ def _reads(r: reader.Reader, a: Asked, rows: list[support.Candidate]) -> list[re
     return r.read(split_context(a.question)[0], [reader.context(c) for c in rows])
 
 
-def _reader_short(found: Scored, chooser: spans.Picker, question: str, sentence: str) -> str:
-    """The reader's span when likely enough, widened to the whole typed span holding it
-    ("6,000,000" -> "$6,000,000") or narrowed to the one typed span it holds ("number of
-    migrants ... stands at 212,000" -> "212,000" for "How many"); below that, the span
-    picker's pick when the reader's span agrees with it; else none."""
+def _reader_short(
+    found: Scored, chooser: spans.Picker, question: str, sentence: str, score: float
+) -> str:
+    """The reader's span, widened or narrowed to the typed span of the asked kind
+    (`shorts.candidate`), when the short-answer model finds it likely enough to be the
+    answer (`score`: the sentence's). A reader fitted before that model: its span when its
+    probability is high enough, below that the span picker's pick when the two agree."""
     if sentence in found.unread:
         r = reader.reader()
         if r is not None:
@@ -162,11 +169,11 @@ def _reader_short(found: Scored, chooser: spans.Picker, question: str, sentence:
     if read is None or not any(ch.isalnum() for ch in read[0]):
         return ""  # none, or punctuation alone ("(")
     text, p = read
+    if found.short_model is not None:
+        shown, row = shorts.features(question, sentence, text, p, score, chooser)
+        return shown if found.short_model.shown(row) else ""
     if p >= found.short_above:
-        typed = sorted((s.text for s in spans.span_rows(question, sentence)[0]), key=len)
-        wider = next((t for t in typed if text in t and len(t) <= len(text) + 4), None)
-        inside = [t for t in typed if t in text and t != text]
-        return wider or (inside[0] if len(inside) == 1 else text)
+        return shorts.candidate(question, sentence, text)[0]
     picked = chooser.pick(question, sentence)
     if picked is not None and (text in picked.text or picked.text in text):
         return picked.text
@@ -187,19 +194,23 @@ def _learned(a: Asked, scored: Callable[[Asked], Scored] = _trees) -> Evidence:
     main = split_context(a.question)[0]
     chooser = spans.picker(support.forest().meta)
 
-    def short_of(sentence: str) -> str:
+    def short_of(sentence: str, score: float) -> str:
         if found.read:
-            return spans.with_unit(main, sentence, _reader_short(found, chooser, main, sentence))
-        got = chooser.pick(main, sentence)
-        return spans.with_unit(main, sentence, got.text) if got else ""
+            return spans.with_unit(
+                main, sentence, _reader_short(found, chooser, main, sentence, score)
+            )
+        picked = chooser.pick(main, sentence)
+        return spans.with_unit(main, sentence, picked.text) if picked else ""
 
-    picks[0].short = short_of(best.sentence)
+    picks[0].short = short_of(best.sentence, best.score)
     follow = (
         _following(best, rows) if not picks[0].short and question_type(main) in FACTOID else None
     )
     if follow is not None:
         # The asked fact is in the next sentence ("He was accompanied by ..."): quote both.
-        picks.append(Pick(follow.sentence, follow.hit, follow.score, short_of(follow.sentence)))
+        picks.append(
+            Pick(follow.sentence, follow.hit, follow.score, short_of(follow.sentence, follow.score))
+        )
         return Evidence(picks, best.score)
     for other in rows[1:4]:
         if other.score < max(threshold, SECOND_SHARE * best.score):

@@ -16,11 +16,13 @@ from __future__ import annotations
 import json
 import os
 from dataclasses import dataclass
-from functools import lru_cache
+from functools import cached_property, lru_cache
 from pathlib import Path
 from typing import Any
 
 import numpy as np
+
+from . import shorts
 
 MODEL_DIR = Path(__file__).parent / "models"
 ONNX_PATH = MODEL_DIR / "reader.onnx"
@@ -209,6 +211,10 @@ class Reader:
     @property
     def short_above(self) -> float:
         return float(self.meta["short_above"])
+
+    @cached_property
+    def short_model(self) -> shorts.Decider | None:
+        return shorts.decider(self.meta)
 
     @property
     def logit_range(self) -> tuple[float, float] | None:

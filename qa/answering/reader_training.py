@@ -20,7 +20,8 @@ deterministically: `make train-reader` (python -m qa.answering.reader_training).
    against the torch model.
 5. Stacker: logistic regression on B's candidates (trees' score fitted without B, the
    reader's logit) over each question's TOP_K tree candidates; the abstention threshold
-   and the short answer's threshold chosen on B out of fold.
+   chosen on B out of fold, and the short answer's model and its threshold
+   (`qa.answering.shorts`, `fit_shorts`).
 """
 
 from __future__ import annotations
@@ -536,6 +537,7 @@ class Stack:
     short: list[str]
     short_p: np.ndarray
     cases: list[squad.Case]
+    sentence: list[str]
 
 
 def stack_rows(
@@ -547,7 +549,7 @@ def stack_rows(
 ) -> Stack:
     """Each B question's TOP_K candidates by the trees, read by the reader."""
     rows = data.rows
-    case, t_s, r_s, ys, shorts, short_p = [], [], [], [], [], []
+    case, t_s, r_s, ys, shorts, short_p, sentence = [], [], [], [], [], [], []
     t0 = time.perf_counter()
     for i, c in enumerate(rows.cases):
         idx = np.flatnonzero((rows.case == i) & (half == "B"))
@@ -565,6 +567,7 @@ def stack_rows(
             ys.append(rows.y[j])
             shorts.append(r.short)
             short_p.append(r.short_p)
+            sentence.append(data.sentence[j])
         if (i + 1) % 1000 == 0:
             say(f"  read {i + 1}/{len(rows.cases)} questions, {time.perf_counter() - t0:.0f} s")
     return Stack(
@@ -575,6 +578,7 @@ def stack_rows(
         shorts,
         np.array(short_p),
         rows.cases,
+        sentence,
     )
 
 
@@ -628,30 +632,7 @@ def fit_stacker(st: Stack) -> dict[str, Any]:
     stacked_wins = sum(at.values()) > sum(t_at.values())
     if not stacked_wins:
         oof, threshold = st.tree, t_threshold
-    # The short answer: shown where the chosen sentence's best span is right this often.
-    picks = best(st, oof)
-    spans = sorted(
-        (
-            (
-                float(st.short_p[j]),
-                squad.answer_holds(st.short[j], st.cases[i].answers)
-                and len(st.short[j]) <= 3 * max(len(a) for a in st.cases[i].answers) + 10,
-            )
-            for i, j in picks.items()
-            if st.cases[i].kind == squad.ANSWERABLE and st.y[j] == 1 and oof[j] >= threshold
-        ),
-        reverse=True,
-    )
-    short_threshold, shown, right = 1.0, 0.0, 0.0
-    for t in np.round(np.arange(0.05, 0.96, 0.01), 2):
-        chosen = [ok for p, ok in spans if p >= t]
-        if chosen and np.mean(chosen) >= SHORT_PRECISION:
-            short_threshold, shown, right = (
-                float(t),
-                len(chosen) / len(spans),
-                float(np.mean(chosen)),
-            )
-            break
+    short = fit_shorts(st, oof, threshold, fold)
     return {
         "stacker": {
             "bias": float(model.intercept_[0]),
@@ -660,14 +641,77 @@ def fit_stacker(st: Stack) -> dict[str, Any]:
         },
         "support_from": "stacked" if stacked_wins else "trees",
         "abstain_below": threshold,
-        "short_above": short_threshold,
+        "short_above": short["span_probability"]["threshold"],
+        "short_model": short["model"],
         "out_of_fold_B": {
             "stacked": {"threshold": threshold, **at},
             "reader_only": {"threshold": r_threshold, **r_at},
             "trees": {"threshold": t_threshold, **t_at},
-            "short_shown": shown,
-            "short_right": right,
+            "short": {k: v for k, v in short.items() if k != "model"},
         },
+    }
+
+
+def _lowest_precise(p: np.ndarray, right: np.ndarray, shown_of: int) -> dict[str, float]:
+    """The lowest threshold at which the spans shown are right SHORT_PRECISION of the time;
+    the share of `shown_of` answers shown then, and how often right."""
+    for t in np.round(np.arange(0.05, 0.96, 0.01), 2):
+        chosen = right[p >= t]
+        if len(chosen) and chosen.mean() >= SHORT_PRECISION:
+            return {
+                "threshold": float(t),
+                "shown": len(chosen) / shown_of,
+                "right": float(chosen.mean()),
+            }
+    return {"threshold": 1.0, "shown": 0.0, "right": 0.0}
+
+
+def fit_shorts(st: Stack, score: np.ndarray, threshold: float, fold: np.ndarray) -> dict[str, Any]:
+    """The short-answer model (`qa.answering.shorts`): for each answerable question whose
+    chosen sentence (by `score`, out of fold) clears `threshold`, the reader's span as it
+    would be shown, right when it is a gold answer as the evaluation counts it
+    (`spans.span_matches`). Logistic regression over `shorts.FEATURES`, fitted on B; its
+    threshold, the lowest at which the spans shown out of fold (B's two halves) are right
+    SHORT_PRECISION of the time. The span probability alone, chosen the same way, for
+    comparison (and for `short_above`)."""
+    from sklearn.linear_model import LogisticRegression
+
+    from . import shorts, spans
+
+    chooser = spans.picker(support.forest().meta)
+    rows, right, folds, span_p = [], [], [], []
+    answered = 0
+    for i, j in best(st, score).items():
+        if st.cases[i].kind != squad.ANSWERABLE or score[j] < threshold:
+            continue
+        answered += 1
+        if not any(ch.isalnum() for ch in st.short[j]):
+            continue
+        q, sentence = st.cases[i].question, st.sentence[j]
+        shown, row = shorts.features(
+            q, sentence, st.short[j], float(st.short_p[j]), float(score[j]), chooser
+        )
+        rows.append(row)
+        right.append(spans.span_matches(spans.with_unit(q, sentence, shown), st.cases[i].answers))
+        folds.append(fold[j])
+        span_p.append(float(st.short_p[j]))
+    x, y, f = np.array(rows), np.array(right), np.array(folds)
+    oof = np.zeros(len(y))
+    for k in (0, 1):
+        m = LogisticRegression(C=1.0, max_iter=2000).fit(x[f != k], y[f != k])
+        oof[f == k] = m.predict_proba(x[f == k])[:, 1]
+    model = LogisticRegression(C=1.0, max_iter=2000).fit(x, y)
+    at = _lowest_precise(oof, y, answered)
+    return {
+        "model": {
+            "features": list(shorts.FEATURES),
+            "weights": [round(float(w), 6) for w in model.coef_[0]],
+            "bias": round(float(model.intercept_[0]), 6),
+            "threshold": at["threshold"],
+        },
+        "answered": answered,
+        "model_out_of_fold": at,
+        "span_probability": _lowest_precise(np.array(span_p), y, answered),
     }
 
 

@@ -17,7 +17,7 @@ import numpy as np
 
 from ..reading.text import terms
 from . import spans
-from .qtype import QTYPES, question_type
+from .qtype import QTYPES, Span, question_type
 
 FEATURES = (
     "span_logit",  # the reader's probability for its span, as a logit
@@ -39,12 +39,17 @@ def _logit(p: float) -> float:
     return float(np.log(p / (1 - p)))
 
 
-def candidate(question: str, sentence: str, text: str) -> tuple[str, bool, bool]:
+def candidate(
+    question: str, sentence: str, text: str, found: list[Span] | None = None
+) -> tuple[str, bool, bool]:
     """The span as shown: widened to the whole typed span holding it ("6,000,000" ->
     "$6,000,000") or narrowed to the one typed span it holds ("number of migrants ...
     stands at 212,000" -> "212,000" for "How many"); whether it is typed, and whether the
-    sentence holds any typed span."""
-    typed = sorted((s.text for s in spans.span_rows(question, sentence)[0]), key=len)
+    sentence holds any typed span. `found`: the sentence's typed spans, where
+    `spans.span_rows` already gave them."""
+    if found is None:
+        found = spans.span_rows(question, sentence)[0]
+    typed = sorted((s.text for s in found), key=len)
     wider = next((t for t in typed if text in t and len(t) <= len(text) + 4), None)
     inside = [t for t in typed if t in text and t != text]
     if wider:
@@ -58,8 +63,9 @@ def features(
     question: str, sentence: str, text: str, p: float, support: float, chooser: spans.Picker
 ) -> tuple[str, np.ndarray]:
     """The span as shown and its FEATURES row."""
-    shown, typed, typed_found = candidate(question, sentence, text)
-    picked = chooser.pick(question, sentence)
+    found, x = spans.span_rows(question, sentence)
+    shown, typed, typed_found = candidate(question, sentence, text, found)
+    picked = chooser.pick_from(found, x)
     agrees = picked is not None and (text in picked.text or picked.text in text)
     united = spans.with_unit(question, sentence, shown)
     words = terms(united)

@@ -128,7 +128,10 @@ class Picker:
 
     def pick(self, question: str, sentence: str) -> Span | None:
         """The likeliest span of the asked kind, if likely enough."""
-        found, x = span_rows(question, sentence)
+        return self.pick_from(*span_rows(question, sentence))
+
+    def pick_from(self, found: list[Span], x: np.ndarray) -> Span | None:
+        """`pick` over the spans and features `span_rows` already gave."""
         if not found:
             return None
         p = 1.0 / (1.0 + np.exp(-(x @ self.weights + self.bias)))

@@ -358,6 +358,31 @@ def test_a_claim_its_citation_does_not_state_is_flagged(
     assert "$6 million [1]. The grant" in answer.text
 
 
+def test_the_audit_reads_the_cited_sentences_with_their_articles_title(
+    model: Settings, server: ChatServer, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The claim verifier, auditing a model's sentence, reads each cited sentence with
+    the title of the article it comes from (as it was trained)."""
+    from qa.answering import verifier
+
+    seen: list[tuple[list[str], list[str]]] = []
+    judge = verifier.Verifier.judge
+
+    def spy(
+        self: verifier.Verifier, claim: str, sentences: list[str], titles: list[str] | None = None
+    ) -> verifier.Judged:
+        seen.append((sentences, list(titles or [])))
+        return judge(self, claim, sentences, titles)
+
+    monkeypatch.setattr(verifier.Verifier, "judge", spy)
+    server.script = [citing("The money will pay for training and repatriation flights [{n}].")]
+    ask(QUESTION, settings=model)
+
+    sentences, titles = seen[0]
+    assert len(titles) == len(sentences) > 1
+    assert set(titles) == {"US grants Panama $6 million for repatriation of illegal immigrants"}
+
+
 def test_a_claim_its_citation_states_reversed_is_flagged_as_contradicted(
     model: Settings, server: ChatServer
 ) -> None:

@@ -115,7 +115,7 @@ def committed() -> verifier.Verifier:
 def test_the_int8_graph_agrees_with_the_torch_model(committed: verifier.Verifier) -> None:
     probes = committed.meta["probes"]
     want = np.array(probes["logits"])
-    got = committed.raw_logits([verifier.window(c, e) for c, e in probes["windows"]])
+    got = committed.raw_logits([verifier.window(*w) for w in probes["windows"]])
     assert np.abs(want - got).max() < 1.0
     assert (want.argmax(1) == got.argmax(1)).mean() >= 0.9
 
@@ -158,3 +158,41 @@ def test_the_check_shows_the_verifiers_confidence(seeded: Settings) -> None:
     out = json.loads(json.dumps(v.as_dict()))
     assert 0.0 < out["confidence"] <= 1.0
     assert out["verdict"] == "supported"
+
+
+SEED_TITLE = "US grants Panama $6 million for repatriation of illegal immigrants"
+
+
+def test_the_check_reads_each_sentence_with_its_articles_title(
+    seeded: Settings, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The verifier was trained on (claim, sentence, page title): the check hands it each
+    sentence's own article title, the one the rules cite included."""
+    seen: list[tuple[list[str], list[str]]] = []
+    probs = verifier.Verifier.probs
+
+    def spy(
+        self: verifier.Verifier, claim: str, sentences: list[str], titles: list[str] | None = None
+    ) -> np.ndarray:
+        seen.append((sentences, list(titles or [])))
+        return probs(self, claim, sentences, titles)
+
+    monkeypatch.setattr(verifier.Verifier, "probs", spy)
+    check("The United States contributed $6 million to Panama's Ministry of Security.", seeded)
+
+    sentences, titles = seen[0]
+    assert len(titles) == len(sentences) > 1
+    amount = next(k for k, s in enumerate(sentences) if "is $6,000,000" in s)
+    assert titles[amount] == SEED_TITLE
+    assert titles[-1] == SEED_TITLE  # the sentence the rules cite, read last
+
+
+def test_the_title_names_what_the_sentence_leaves_unnamed(committed: verifier.Verifier) -> None:
+    """A sentence that calls its subject "the series" supports a claim naming it only
+    under the page of that series, not under another's."""
+    claim = "Gotham premiered in 2014."
+    sentence = "The series premiered on Fox on September 22, 2014."
+    own, other = committed.probs(
+        claim, [sentence, sentence], ["Gotham (TV series)", "Smallville (TV series)"]
+    )
+    assert own[0] > other[0] + 0.1

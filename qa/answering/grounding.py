@@ -124,14 +124,18 @@ def sentences_of(cited: list[tuple[int, NodeWithScore]]) -> tuple[list[Passage],
     return sentences, read
 
 
-def verified(claim: str, read: list[Passage]) -> tuple[str, int, str, float]:
-    """The verifier's reading of the claim against the cited texts (`sentences_of`): its
-    label (`verifier.LABELS`), the citation number and text that decide it, its
-    confidence; NEITHER with number 0 where there is no verifier."""
+def verified(
+    claim: str, read: list[Passage], titles: dict[int, str] | None = None
+) -> tuple[str, int, str, float]:
+    """The verifier's reading of the claim against the cited texts (`sentences_of`; each
+    read with its article's title, `titles` by citation number): its label
+    (`verifier.LABELS`), the citation number and text that decide it, its confidence;
+    NEITHER with number 0 where there is no verifier."""
     v = verifier.verifier()
     if v is None or not read:
         return verifier.NEITHER, 0, "", 0.0
-    judged = v.judge(claim, [t for _, t in read])
+    named = titles or {}
+    judged = v.judge(claim, [t for _, t in read], [named.get(n, "") for n, _ in read])
     n, sentence = read[judged.index]
     return judged.label, n, sentence, judged.confidence
 
@@ -186,15 +190,17 @@ def check(
             continue
         if len(content) < 3:
             continue  # "Then $6 million [2]." says too little for the scorer; its figure held
-        sentences, read = sentences_of(
-            [(n, cited[n]) for n in dict.fromkeys(numbers) if n in cited]
-        )
+        own = [(n, cited[n]) for n in dict.fromkeys(numbers) if n in cited]
+        sentences, read = sentences_of(own)
+        titles = {n: str(hit.node.metadata.get("title") or "") for n, hit in own}
         turned = reversed_by(claim, sentences, idf) if verify else None
         if turned is not None:
             n, sentence, how = turned
             flags.append(Flag(claim, [n], f"{how}: {sentence!r}", raw, contradicted=True))
             continue
-        label, n, sentence, p = verified(claim, read) if verify else (verifier.NEITHER, 0, "", 0)
+        label, n, sentence, p = (
+            verified(claim, read, titles) if verify else (verifier.NEITHER, 0, "", 0.0)
+        )
         if label == verifier.REFUTES:
             why = f"it states {sentence!r}; verifier {p:.2f}"
             flags.append(Flag(claim, [n], why, raw, contradicted=True))

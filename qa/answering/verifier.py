@@ -3,7 +3,8 @@ confidence, and the verdict over several sentences.
 
 A sibling of the reading model (`qa.answering.reader`): the bundled MiniLM fine-tuned
 the same way (`qa.answering.verifier_training`) as a cross-encoder over
-`[CLS] claim [SEP] sentence [SEP]`, with one logit per verdict, run as int8 ONNX
+`[CLS] claim [SEP] sentence [SEP] title [SEP]` (the title of the sentence's article), with
+one logit per verdict, run as int8 ONNX
 (`models/verifier.onnx`). Its logits and the value comparisons of
 `qa.answering.compare` ("more than 20" against "24", "the older" against "the
 younger", "did not") go into a multinomial logistic stacker (`models/verifier.json`)
@@ -44,8 +45,11 @@ def read_whole(paragraph: str, sentences: list[str]) -> bool:
     return len(sentences) > 1 and len(paragraph) <= SHORT_PARAGRAPH
 
 
-def window(claim: str, sentence: str) -> Window:
-    return encode(claim, sentence, budget=BUDGET)
+def window(claim: str, sentence: str, title: str = "") -> Window:
+    """`[CLS] claim [SEP] sentence [SEP] title [SEP]`: the article's title (at most
+    `reader.T_TOKENS` of it) names what a sentence leaves unnamed ("The series premiered
+    in 2014" on the page "Gotham (TV series)")."""
+    return encode(claim, sentence, title=title, budget=BUDGET)
 
 
 def _softmax(z: np.ndarray) -> np.ndarray:
@@ -86,27 +90,33 @@ class Verifier(Reader):
     def __init__(self, model: Path = ONNX_PATH, meta: Path | None = META_PATH) -> None:
         super().__init__(model, meta)
 
-    def logits(self, claim: str, sentences: list[str]) -> np.ndarray:
-        """The model's three logits per sentence (supports, refutes, neither)."""
+    def logits(
+        self, claim: str, sentences: list[str], titles: list[str] | None = None
+    ) -> np.ndarray:
+        """The model's three logits per sentence (supports, refutes, neither); `titles`:
+        each sentence's article title (none where not given)."""
         if not sentences:
             return np.zeros((0, 3), np.float32)
-        return self.raw_logits([window(claim, s) for s in sentences])
+        named = titles or [""] * len(sentences)
+        return self.raw_logits([window(claim, s, t) for s, t in zip(sentences, named, strict=True)])
 
     def raw_logits(self, windows: list[Window]) -> np.ndarray:
         """The three logits per window, each read alone (`Reader.each`)."""
         out = [o[0].reshape(3) for o in self.each(windows)]
         return np.array(out, np.float32).reshape(len(windows), 3)
 
-    def probs(self, claim: str, sentences: list[str]) -> np.ndarray:
+    def probs(
+        self, claim: str, sentences: list[str], titles: list[str] | None = None
+    ) -> np.ndarray:
         """P(supports), P(refutes), P(neither) per sentence, from the stacker."""
-        return stacked(self.meta, self.logits(claim, sentences), claim, sentences)
+        return stacked(self.meta, self.logits(claim, sentences, titles), claim, sentences)
 
     @property
     def threshold(self) -> float:
         return float(self.meta["confident_above"])
 
-    def judge(self, claim: str, sentences: list[str]) -> Judged:
-        return aggregate(self.probs(claim, sentences), self.threshold)
+    def judge(self, claim: str, sentences: list[str], titles: list[str] | None = None) -> Judged:
+        return aggregate(self.probs(claim, sentences, titles), self.threshold)
 
 
 def stack_features(logits: np.ndarray, claim: str, sentences: list[str]) -> np.ndarray:

@@ -9,7 +9,9 @@ and deterministically: `make train-verifier` (python -m qa.answering.verifier_tr
    claim against another sentence of its own page (one that shares little with its
    evidence), so that a sentence about the same subject that does not bear on the claim
    is read as neither. The train part adds claims made from SQuAD's fit part, a year, a
-   figure or a name kept or swapped (`squad_claims`).
+   figure or a name kept or swapped (`squad_claims`), and claims against their own
+   evidence read under another page's title, where the evidence does not name their
+   page (`other_page_neither`): neither. Every sentence is read with its page's title.
 2. The model: the bundled MiniLM with a three-way head over [CLS] and the mean of the
    sentence's tokens, trained as the reading model is (`qa.answering.reader_training`):
    every layer, embeddings included.
@@ -51,6 +53,10 @@ FROZEN = 0
 LR = (1e-4, 1e-3)  # encoder, head
 COSTLY_CAP = 0.04
 NEITHER_PER_PAGE = 3  # made "neither" pairs per page and part
+OTHER_PAGE_PER_PAGE = (
+    2  # ... and their own evidence under another page's title (`other_page_neither`)
+)
+OTHER_PAGE_POOL = 200  # pages the likest title is chosen from
 _LABEL = {"SUPPORTS": SUPPORTS, "REFUTES": REFUTES, "NOT ENOUGH INFO": NEITHER}
 SLICE_PAIRS = 96
 PROBES = 32
@@ -67,6 +73,7 @@ _DETOK = [
     (r"-RRB-", ")"),
     (r"-LSB-", "["),
     (r"-RSB-", "]"),
+    (r"-COLON-", ":"),
     (r"``|''", '"'),
     (r"\ufffd|\u00a0", " "),
     (r"\(\s+", "("),
@@ -99,6 +106,11 @@ class Pair:
     evidence: str
     label: str  # one of LABELS
     made: bool = False  # a "neither" made from another sentence of the page
+
+    @property
+    def title(self) -> str:
+        """The page's title, as an article's title is read (`verifier.window`)."""
+        return clean(self.page.removeprefix("squad:").replace("_", " "))
 
 
 def load(path: Path | None = None) -> list[Pair]:
@@ -133,6 +145,31 @@ def made_neither(pairs: Sequence[Pair], per_page: int = NEITHER_PER_PAGE) -> lis
             ]
             if others:
                 out.append(Pair(page, p.claim, rng.choice(others), NEITHER, made=True))
+    return out
+
+
+def other_page_neither(pairs: Sequence[Pair], per_page: int = OTHER_PAGE_PER_PAGE) -> list[Pair]:
+    """A claim and its own evidence read under another page's title, where the evidence
+    does not name the claim's page ("The series premiered in 2014" under "Smallville"
+    for "Gotham premiered in 2014"): neither, the sentence being about another subject.
+    The other page is the likest by title words of OTHER_PAGE_POOL drawn at random from
+    the same part ("... pandemic in Bulgaria" for "... pandemic in Germany")."""
+    rng = random.Random(SEED)
+    by_page: dict[str, list[Pair]] = {}
+    for p in pairs:
+        if not p.made and not p.page.startswith("squad:"):
+            by_page.setdefault(p.page, []).append(p)
+    pages = sorted(by_page)
+    out: list[Pair] = []
+    for page in pages:
+        named = _words(by_page[page][0].title)
+        unnamed = [p for p in by_page[page] if not named & _words(p.evidence)]
+        for p in rng.sample(unnamed, min(per_page, len(unnamed))):
+            pool = [o for o in rng.sample(pages, min(OTHER_PAGE_POOL, len(pages))) if o != page]
+            if not pool:
+                continue
+            other = max(pool, key=lambda o: len(_words(by_page[o][0].title) & named))
+            out.append(Pair(other, p.claim, p.evidence, NEITHER, made=True))
     return out
 
 
@@ -224,7 +261,7 @@ def train(pairs: list[Pair], say: Callable[[str], None], epochs: int = EPOCHS) -
     torch.manual_seed(SEED)
     torch.use_deterministic_algorithms(True)
     model = reader_training.build_model(classes=len(LABELS), frozen=FROZEN)
-    windows = [verifier.window(p.claim, p.evidence) for p in pairs]
+    windows = [verifier.window(p.claim, p.evidence, p.title) for p in pairs]
     ce = torch.nn.CrossEntropyLoss()
 
     def loss_of(out: tuple[Any, Any, Any], b: list[int]) -> Any:
@@ -235,7 +272,7 @@ def train(pairs: list[Pair], say: Callable[[str], None], epochs: int = EPOCHS) -
 
 
 def torch_logits(model: Any, pairs: Sequence[Pair]) -> np.ndarray:
-    windows = [verifier.window(p.claim, p.evidence) for p in pairs]
+    windows = [verifier.window(p.claim, p.evidence, p.title) for p in pairs]
     import torch
 
     outs = []
@@ -248,7 +285,7 @@ def torch_logits(model: Any, pairs: Sequence[Pair]) -> np.ndarray:
 
 def onnx_logits(v: verifier.Verifier, pairs: Sequence[Pair]) -> np.ndarray:
     out = [
-        v.raw_logits([verifier.window(p.claim, p.evidence) for p in pairs[k : k + 64]])
+        v.raw_logits([verifier.window(p.claim, p.evidence, p.title) for p in pairs[k : k + 64]])
         for k in range(0, len(pairs), 64)
     ]
     return np.concatenate(out) if out else np.zeros((0, 3), np.float32)
@@ -376,7 +413,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     if args.stack_only:
         meta = json.loads(verifier.META_PATH.read_text(encoding="utf-8"))
     else:
-        pairs = parts["train"] + squad_claims()
+        pairs = parts["train"] + other_page_neither(parts["train"]) + squad_claims()
         if args.limit:
             pairs = random.Random(SEED).sample(pairs, min(args.limit, len(pairs)))
         t1 = time.perf_counter()
@@ -395,7 +432,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             "train_seconds": round(train_s),
             "bytes": info["bytes"],
             "probes": {
-                "windows": [[p.claim, p.evidence] for p in probe],
+                "windows": [[p.claim, p.evidence, p.title] for p in probe],
                 "logits": torch_logits(model, probe).round(5).tolist(),
             },
         }
@@ -416,6 +453,18 @@ def main(argv: Sequence[str] | None = None) -> int:
     )
     y = np.array([LABELS.index(p.label) for p in rep])
     meta["report_pairs"] = rates(probs, y, meta["confident_above"])
+    # Claims against their own evidence under another page's title (not in report_pairs):
+    # the share judged neither.
+    other = other_page_neither(rep)
+    o_logits = onnx_logits(v, other)
+    o_probs = np.vstack(
+        [
+            verifier.stacked(meta, o_logits[k : k + 1], p.claim, [p.evidence])
+            for k, p in enumerate(other)
+        ]
+    )
+    o_rates = rates(o_probs, np.full(len(other), LABELS.index(NEITHER)), meta["confident_above"])
+    meta["report_other_page"] = {"pairs": len(other), "neither": o_rates["right"]}
     verifier.META_PATH.write_text(json.dumps(meta, indent=1) + "\n", encoding="utf-8")
     say(json.dumps({k: v for k, v in meta.items() if k not in ("probes", "slice_check")}, indent=1))
     say(f"done in {time.perf_counter() - t0:.0f} s")

@@ -84,14 +84,15 @@ def sample(part: str, per_class: int) -> list[vt.Pair]:
 @contextmanager
 def evidence_index(pairs: Sequence[vt.Pair]) -> Iterator[tuple[Settings, list[str]]]:
     """An index in a temporary folder with each pair's evidence as an article of its own
-    (its page as the title); the settings and the article names, in order."""
+    (its page's title, `vt.Pair.title`, as the first line); the settings and the article
+    names, in order."""
     with tempfile.TemporaryDirectory() as tmp:
         docs = Path(tmp) / "docs"
         docs.mkdir()
         names = []
         for k, p in enumerate(pairs):
             name = f"{k:04d}.txt"
-            (docs / name).write_text(f"{p.page}\n\n{p.evidence}\n", encoding="utf-8")
+            (docs / name).write_text(f"{p.title}\n\n{p.evidence}\n", encoding="utf-8")
             names.append(name)
         settings = Settings.from_env().with_(
             index_dir=Path(tmp) / "index", seeds_dir=docs, llm="extractive"

@@ -280,7 +280,9 @@ def read_learned(r: Reader, rules: Verdict) -> tuple[claim_gate.Read, Texts] | N
     texts = _verifier_texts(r)
     cited = rules.citations[0].sentence if rules.citations else ""
     sentences = [t for _, t, _ in texts] + ([cited] if cited else [])
-    probs = v.probs(r.claim, sentences)
+    titles = [str(hit.node.metadata.get("title") or "") for hit, _, _ in texts]
+    titles += [rules.citations[0].title] if cited else []
+    probs = v.probs(r.claim, sentences, titles)
     own = probs[: len(texts)]
     judged = verifier.aggregate(own, v.threshold)
     label = {verifier.SUPPORTS: SUPPORTED, verifier.REFUTES: CONTRADICTED}.get(judged.label, ABSENT)

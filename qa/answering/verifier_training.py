@@ -153,7 +153,11 @@ def other_page_neither(pairs: Sequence[Pair], per_page: int = OTHER_PAGE_PER_PAG
     does not name the claim's page ("The series premiered in 2014" under "Smallville"
     for "Gotham premiered in 2014"): neither, the sentence being about another subject.
     The other page is the likest by title words of OTHER_PAGE_POOL drawn at random from
-    the same part ("... pandemic in Bulgaria" for "... pandemic in Germany")."""
+    the same part ("... pandemic in Bulgaria" for "... pandemic in Germany").
+
+    "Does not name" is read strictly: the evidence shares no word at all with the title,
+    short words such as "in" or "the" included, so the pages whose titles hold them give
+    fewer such pairs than they could; the committed verifier was trained so."""
     rng = random.Random(SEED)
     by_page: dict[str, list[Pair]] = {}
     for p in pairs:

@@ -72,6 +72,26 @@ def reader_blocks(text: str) -> list[str]:
     return ["\n".join(b).strip() for b in blocks]
 
 
+def verifier_reads(
+    monkeypatch: pytest.MonkeyPatch, method: str
+) -> list[tuple[list[str], list[str]]]:
+    """What the claim verifier's `method` ("probs" or "judge") is handed, call by call:
+    the sentences and their titles (the method still runs)."""
+    from qa.answering.verifier import Verifier
+
+    seen: list[tuple[list[str], list[str]]] = []
+    original = getattr(Verifier, method)
+
+    def spy(
+        self: Verifier, claim: str, sentences: list[str], titles: list[str] | None = None
+    ) -> Any:
+        seen.append((sentences, list(titles or [])))
+        return original(self, claim, sentences, titles)
+
+    monkeypatch.setattr(Verifier, method, spy)
+    return seen
+
+
 def seed_paragraph(name: str, number: int) -> str:
     return reader_blocks((SEEDS / name).read_text(encoding="utf-8"))[number - 1]
 

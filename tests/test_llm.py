@@ -15,7 +15,7 @@ from collections.abc import Iterator
 
 import pytest
 from chat_server import ChatServer, Reply, Request, error
-from conftest import ROOT, SEED_000, seed_paragraph
+from conftest import ROOT, SEED_000, seed_paragraph, verifier_reads
 
 from qa.answering.answer import ABSTAIN_TEXT, Answer
 from qa.answering.llm import (
@@ -363,18 +363,7 @@ def test_the_audit_reads_the_cited_sentences_with_their_articles_title(
 ) -> None:
     """The claim verifier, auditing a model's sentence, reads each cited sentence with
     the title of the article it comes from (as it was trained)."""
-    from qa.answering import verifier
-
-    seen: list[tuple[list[str], list[str]]] = []
-    judge = verifier.Verifier.judge
-
-    def spy(
-        self: verifier.Verifier, claim: str, sentences: list[str], titles: list[str] | None = None
-    ) -> verifier.Judged:
-        seen.append((sentences, list(titles or [])))
-        return judge(self, claim, sentences, titles)
-
-    monkeypatch.setattr(verifier.Verifier, "judge", spy)
+    seen = verifier_reads(monkeypatch, "judge")
     server.script = [citing("The money will pay for training and repatriation flights [{n}].")]
     ask(QUESTION, settings=model)
 

@@ -10,6 +10,7 @@ import os
 
 import numpy as np
 import pytest
+from conftest import verifier_reads
 
 from qa.answering import compare, verifier, verifier_training
 from qa.desk.claims import check
@@ -168,16 +169,7 @@ def test_the_check_reads_each_sentence_with_its_articles_title(
 ) -> None:
     """The verifier was trained on (claim, sentence, page title): the check hands it each
     sentence's own article title, the one the rules cite included."""
-    seen: list[tuple[list[str], list[str]]] = []
-    probs = verifier.Verifier.probs
-
-    def spy(
-        self: verifier.Verifier, claim: str, sentences: list[str], titles: list[str] | None = None
-    ) -> np.ndarray:
-        seen.append((sentences, list(titles or [])))
-        return probs(self, claim, sentences, titles)
-
-    monkeypatch.setattr(verifier.Verifier, "probs", spy)
+    seen = verifier_reads(monkeypatch, "probs")
     check("The United States contributed $6 million to Panama's Ministry of Security.", seeded)
 
     sentences, titles = seen[0]

@@ -19,7 +19,7 @@ from llama_index.core.schema import NodeWithScore
 
 from ..reading.text import split_sentences, terms
 from ..store.embedding import BundledEmbedding
-from . import compare, support, verifier
+from . import compare, reader, support, verifier
 from .answer import Idf, coverage
 
 _MARK = re.compile(r"\s*\[(\d+)\]")
@@ -192,7 +192,7 @@ def check(
             continue  # "Then $6 million [2]." says too little for the scorer; its figure held
         own = [(n, cited[n]) for n in dict.fromkeys(numbers) if n in cited]
         sentences, read = sentences_of(own)
-        titles = {n: str(hit.node.metadata.get("title") or "") for n, hit in own}
+        titles = {n: reader.hit_title(hit) for n, hit in own}
         turned = reversed_by(claim, sentences, idf) if verify else None
         if turned is not None:
             n, sentence, how = turned

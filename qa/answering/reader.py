@@ -250,9 +250,14 @@ def neighbours(sentences: list[str], k: int) -> tuple[str, str]:
     return before, after
 
 
+def hit_title(hit: Any) -> str:
+    """The title of a retrieved paragraph's (`NodeWithScore`) article, or ""."""
+    return str(hit.node.metadata.get("title") or "")
+
+
 def title(c: Any) -> str:
     """The title of a candidate's (`support.Candidate`) article, or ""."""
-    return str(c.hit.node.metadata.get("title") or "")
+    return hit_title(c.hit)
 
 
 def context(c: Any) -> tuple[str, str, str, str]:

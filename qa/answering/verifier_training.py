@@ -53,9 +53,7 @@ FROZEN = 0
 LR = (1e-4, 1e-3)  # encoder, head
 COSTLY_CAP = 0.04
 NEITHER_PER_PAGE = 3  # made "neither" pairs per page and part
-OTHER_PAGE_PER_PAGE = (
-    2  # ... and their own evidence under another page's title (`other_page_neither`)
-)
+OTHER_PAGE_PER_PAGE = 2  # ... their evidence under another page's title, per page
 OTHER_PAGE_POOL = 200  # pages the likest title is chosen from
 _LABEL = {"SUPPORTS": SUPPORTS, "REFUTES": REFUTES, "NOT ENOUGH INFO": NEITHER}
 SLICE_PAIRS = 96
@@ -105,7 +103,7 @@ class Pair:
     claim: str
     evidence: str
     label: str  # one of LABELS
-    made: bool = False  # a "neither" made from another sentence of the page
+    made: bool = False  # a "neither" made: another sentence of the page, or another title
 
     @property
     def title(self) -> str:
@@ -332,6 +330,22 @@ def rates(probs: np.ndarray, y: np.ndarray, threshold: float) -> dict[str, float
     return out
 
 
+def judged_alone(
+    v: verifier.Verifier, meta: dict[str, Any], pairs: Sequence[Pair]
+) -> dict[str, float]:
+    """`rates` of the pairs, each judged alone by the model and `meta`'s stacker at its
+    threshold."""
+    logits = onnx_logits(v, pairs)
+    probs = np.vstack(
+        [
+            verifier.stacked(meta, logits[k : k + 1], p.claim, [p.evidence])
+            for k, p in enumerate(pairs)
+        ]
+    )
+    y = np.array([LABELS.index(p.label) for p in pairs])
+    return rates(probs, y, meta["confident_above"])
+
+
 def choose_threshold(probs: np.ndarray, y: np.ndarray) -> tuple[float, dict[str, float]]:
     best: tuple[float, float, dict[str, float]] = (-1.0, 1.0, {})
     for t in np.round(np.arange(0.34, 0.99, 0.01), 2):
@@ -448,27 +462,12 @@ def main(argv: Sequence[str] | None = None) -> int:
     # The report part, each pair judged alone (the checker's end-to-end numbers are
     # bench/vitaminc_claims.py's).
     rep = parts["report"]
-    logits = onnx_logits(v, rep)
-    probs = np.vstack(
-        [
-            verifier.stacked(meta, logits[k : k + 1], p.claim, [p.evidence])
-            for k, p in enumerate(rep)
-        ]
-    )
-    y = np.array([LABELS.index(p.label) for p in rep])
-    meta["report_pairs"] = rates(probs, y, meta["confident_above"])
+    meta["report_pairs"] = judged_alone(v, meta, rep)
     # Claims against their own evidence under another page's title (not in report_pairs):
     # the share judged neither.
     other = other_page_neither(rep)
-    o_logits = onnx_logits(v, other)
-    o_probs = np.vstack(
-        [
-            verifier.stacked(meta, o_logits[k : k + 1], p.claim, [p.evidence])
-            for k, p in enumerate(other)
-        ]
-    )
-    o_rates = rates(o_probs, np.full(len(other), LABELS.index(NEITHER)), meta["confident_above"])
-    meta["report_other_page"] = {"pairs": len(other), "neither": o_rates["right"]}
+    neither = judged_alone(v, meta, other)["right"]
+    meta["report_other_page"] = {"pairs": len(other), "neither": neither}
     verifier.META_PATH.write_text(json.dumps(meta, indent=1) + "\n", encoding="utf-8")
     say(json.dumps({k: v for k, v in meta.items() if k not in ("probes", "slice_check")}, indent=1))
     say(f"done in {time.perf_counter() - t0:.0f} s")

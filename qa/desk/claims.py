@@ -30,6 +30,7 @@ from ..answering.answer import (
 from ..answering.extractive import SCORERS, Asked, Pick
 from ..answering.llm import llm_for
 from ..answering.qtype import typed_spans
+from ..answering.reader import hit_title
 from ..reading.text import split_sentences, terms
 from ..search.scope import Resolved, Scope, resolve, scoped_retriever
 from ..settings import Settings
@@ -280,7 +281,7 @@ def read_learned(r: Reader, rules: Verdict) -> tuple[claim_gate.Read, Texts] | N
     texts = _verifier_texts(r)
     cited = rules.citations[0].sentence if rules.citations else ""
     sentences = [t for _, t, _ in texts] + ([cited] if cited else [])
-    titles = [str(hit.node.metadata.get("title") or "") for hit, _, _ in texts]
+    titles = [hit_title(hit) for hit, _, _ in texts]
     titles += [rules.citations[0].title] if cited else []
     probs = v.probs(r.claim, sentences, titles)
     own = probs[: len(texts)]

@@ -205,6 +205,7 @@ class Figure:
     year: bool  # a bare four-digit number from 1000 to 2100
     op: str  # "=", ">", ">=", "<", "<=", "~"
     at: int = field(default=-1, compare=False)  # where the text states it
+    end: int = field(default=-1, compare=False)  # where its digits (and scale word) end
 
 
 def figures(text: str) -> list[Figure]:
@@ -219,7 +220,7 @@ def figures(text: str) -> list[Figure]:
         percent = unit in ("%", "percent", "per cent")
         value *= _SCALE.get(unit, 1.0)
         year = not unit and m.group(1) == digits and len(digits) == 4 and 1000 <= value <= 2100
-        out.append(Figure(value, percent, year, op_before(text[: m.start()]), m.start()))
+        out.append(Figure(value, percent, year, op_before(text[: m.start()]), m.start(), m.end()))
         spans.append((m.start(), m.end()))
     for m in _WORD_NUMBER.finditer(text):
         if not any(s <= m.start() < e for s, e in spans):
@@ -298,6 +299,39 @@ def _words(text: str) -> set[str]:
     return {w for w in re.findall(r"[a-z]+", text.lower()) if w not in _STOP}
 
 
+_MONTH = (
+    r"(?:jan(?:uary)?|feb(?:ruary)?|mar(?:ch)?|apr(?:il)?|may|june?|july?|aug(?:ust)?|"
+    r"sep(?:t(?:ember)?)?|oct(?:ober)?|nov(?:ember)?|dec(?:ember)?)\.?"
+)
+_DAY_AFTER_MONTH = re.compile(rf"\b{_MONTH}\s+$", re.I)
+_MONTH_AFTER_DAY = re.compile(rf"^(?:st|nd|rd|th)?\s+(?:of\s+)?{_MONTH}\b", re.I)
+
+
+def is_day(text: str, figure: Figure) -> bool:
+    """Whether the figure is the day of a date ("22 April", "March 21st", "the 3rd of
+    May"): a date's day is no count to compare."""
+    if figure.at < 0 or figure.value > 31 or figure.percent:
+        return False
+    end = figure.end if figure.end >= 0 else figure.at
+    return bool(
+        _MONTH_AFTER_DAY.match(text[end : end + 16])
+        or _DAY_AFTER_MONTH.search(text[max(figure.at - 12, 0) : figure.at])
+    )
+
+
+def nearest(claimed: Figure, like: list[Figure]) -> Figure:
+    """The stated figure a claim's figure is about, of those of like kind: the nearest
+    in value, as a ratio ("more than 60 recoveries" against "858 cases, 57 recoveries
+    and 48 deaths" is about 57; a claim's figure is most often the stated one, a little
+    off or bounded)."""
+
+    def ratio(f: Figure) -> float:
+        lo, hi = sorted((abs(claimed.value), abs(f.value)))
+        return float("inf") if lo == 0 else hi / lo
+
+    return min(like, key=ratio)
+
+
 @dataclass(frozen=True)
 class Reversal:
     """How a sentence reverses a claim: the claim's word, and the sentence's in its place
@@ -344,8 +378,8 @@ def reversal(claim: str, sentence: str) -> Reversal | None:
 
 def features(claim: str, sentence: str) -> list[float]:
     """The comparisons, in the order of NAMES: each 0 or 1 but the two covers (shares)."""
-    c_figs = [f for f in figures(claim) if not f.year]
-    s_figs = figures(sentence)
+    c_figs = [f for f in figures(claim) if not f.year and not is_day(claim, f)]
+    s_figs = [f for f in figures(sentence) if not is_day(sentence, f)]
     equal = differs = holds = fails = missing = 0
     for f in c_figs:
         like = [s for s in s_figs if comparable(f, s)]
@@ -357,12 +391,23 @@ def features(claim: str, sentence: str) -> list[float]:
                 equal += 1
             else:
                 differs = 1
-        elif any(bound_holds(f, s) for s in like):
-            holds = 1
-        elif any(bound_fails(f, s) for s in like):
-            fails = 1
-    c_years = {f.value for f in figures(claim) if f.year}
+        else:
+            # judged by the figure it is about, not by any ("more than 60 recoveries"
+            # is not held by "858 cases")
+            stated = nearest(f, like)
+            holds |= bound_holds(f, stated)
+            fails |= bound_fails(f, stated)
+    # A year bounded ("after 2015", "before 2018") is a bound on the nearest stated year.
     s_years = {f.value for f in s_figs if f.year}
+    c_years: set[float] = set()
+    for f in figures(claim):
+        op = op_before(claim[: f.at], year=True) if f.year else "="
+        if f.year and op == "=":
+            c_years.add(f.value)
+        elif f.year and s_years:
+            year = min(s_years, key=lambda y: abs(y - f.value))
+            holds |= _holds(op, year, f.value)
+            fails |= not _holds(op, year, f.value)
     years_equal = float(bool(c_years) and c_years <= s_years)
     year_differs = float(bool(c_years - s_years) and bool(s_years))
     neg_c = bool(_NEGATION.search(claim))

@@ -236,7 +236,7 @@ def bound_held(b: compare.Figure, text: str, span: str = "") -> bool | None:
         return None
     # The figure the claim compares is the one nearest its own ("less than 470 cases"
     # against "reached 479, 41% (189 cases)" is about 479, not 189).
-    return _bound_against(b, min(like, key=lambda f: apart(b.value, {f.value})))
+    return _bound_against(b, compare.nearest(b, like))
 
 
 def apart(value: float, stated: set[float]) -> float:

@@ -37,7 +37,6 @@ def test_a_bound_is_held_or_ruled_out_by_the_stated_figure() -> None:
     assert not feature(claim, "a total of more than 23 million sales in the UK", "comparison_fails")
 
 
-
 def test_a_bound_is_judged_by_the_figure_it_is_about() -> None:
     # "more than 60 recoveries" is about 57, not held by the 858 cases beside it
     sentence = "The confirmed cases reached 858, with 57 recoveries and 48 deaths."
@@ -59,6 +58,7 @@ def test_a_year_bounded_by_before_or_after_is_compared_as_a_bound() -> None:
     assert not feature("It had 329,427 people after 2015.", stated, "year_differs")
     assert feature("It had 329,427 people before 2018.", stated, "comparison_holds")
     assert feature("It had 329,427 people in 2015.", stated, "year_differs")
+
 
 def test_figures_years_negation_and_opposites() -> None:
     assert feature("The fund paid $6 million.", "It paid $6,000,000.", "figures_equal") == 1.0

@@ -400,11 +400,11 @@ def features(claim: str, sentence: str) -> list[float]:
     # A year bounded ("after 2015", "before 2018") is a bound on the nearest stated year.
     s_years = {f.value for f in s_figs if f.year}
     c_years: set[float] = set()
-    for f in figures(claim):
-        op = op_before(claim[: f.at], year=True) if f.year else "="
-        if f.year and op == "=":
+    for f in (f for f in figures(claim) if f.year):
+        op = op_before(claim[: f.at], year=True)
+        if op == "=":
             c_years.add(f.value)
-        elif f.year and s_years:
+        elif s_years:
             year = min(s_years, key=lambda y: abs(y - f.value))
             holds |= _holds(op, year, f.value)
             fails |= not _holds(op, year, f.value)

@@ -310,13 +310,18 @@ _MONTH_AFTER_DAY = re.compile(rf"^(?:st|nd|rd|th)?\s+(?:of\s+)?{_MONTH}\b", re.I
 def is_day(text: str, figure: Figure) -> bool:
     """Whether the figure is the day of a date ("22 April", "March 21st", "the 3rd of
     May"): a date's day is no count to compare."""
-    if figure.at < 0 or figure.value > 31 or figure.percent:
+    if figure.end < 0 or figure.value > 31 or figure.percent:
         return False
-    end = figure.end if figure.end >= 0 else figure.at
     return bool(
-        _MONTH_AFTER_DAY.match(text[end : end + 16])
+        _MONTH_AFTER_DAY.match(text[figure.end : figure.end + 16])
         or _DAY_AFTER_MONTH.search(text[max(figure.at - 12, 0) : figure.at])
     )
+
+
+def ratio(a: float, b: float) -> float:
+    """How far apart two values are, as a ratio: 1 when equal, infinite when one is 0."""
+    lo, hi = sorted((abs(a), abs(b)))
+    return float("inf") if lo == 0 else hi / lo
 
 
 def nearest(claimed: Figure, like: list[Figure]) -> Figure:
@@ -324,12 +329,7 @@ def nearest(claimed: Figure, like: list[Figure]) -> Figure:
     in value, as a ratio ("more than 60 recoveries" against "858 cases, 57 recoveries
     and 48 deaths" is about 57; a claim's figure is most often the stated one, a little
     off or bounded)."""
-
-    def ratio(f: Figure) -> float:
-        lo, hi = sorted((abs(claimed.value), abs(f.value)))
-        return float("inf") if lo == 0 else hi / lo
-
-    return min(like, key=ratio)
+    return min(like, key=lambda f: ratio(claimed.value, f.value))
 
 
 @dataclass(frozen=True)
@@ -378,7 +378,8 @@ def reversal(claim: str, sentence: str) -> Reversal | None:
 
 def features(claim: str, sentence: str) -> list[float]:
     """The comparisons, in the order of NAMES: each 0 or 1 but the two covers (shares)."""
-    c_figs = [f for f in figures(claim) if not f.year and not is_day(claim, f)]
+    claimed = figures(claim)
+    c_figs = [f for f in claimed if not f.year and not is_day(claim, f)]
     s_figs = [f for f in figures(sentence) if not is_day(sentence, f)]
     equal = differs = holds = fails = missing = 0
     for f in c_figs:
@@ -400,7 +401,7 @@ def features(claim: str, sentence: str) -> list[float]:
     # A year bounded ("after 2015", "before 2018") is a bound on the nearest stated year.
     s_years = {f.value for f in s_figs if f.year}
     c_years: set[float] = set()
-    for f in (f for f in figures(claim) if f.year):
+    for f in (f for f in claimed if f.year):
         op = op_before(claim[: f.at], year=True)
         if op == "=":
             c_years.add(f.value)

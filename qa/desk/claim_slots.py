@@ -242,12 +242,7 @@ def bound_held(b: compare.Figure, text: str, span: str = "") -> bool | None:
 def apart(value: float, stated: set[float]) -> float:
     """How far the nearest of the stated values is from a figure, as a ratio (0 when
     equal; infinite when there is none, or one is 0)."""
-
-    def ratio(v: float) -> float:
-        lo, hi = sorted((abs(value), abs(v)))
-        return float("inf") if lo == 0 else hi / lo - 1.0
-
-    return min((ratio(v) for v in stated), default=float("inf"))
+    return min((compare.ratio(value, v) - 1.0 for v in stated), default=float("inf"))
 
 
 _SAID = {">": "more than", ">=": "at least", "<": "less than", "<=": "at most", "~": "about"}

@@ -2,7 +2,8 @@
 in one index, each conversation asked turn by turn with `ask(..., history=...)`, the
 history being the earlier questions and this answerer's own answers (what the chat page
 keeps). Also: each conversation scoped to its story, and the follow-ups asked with no
-history at all.
+history at all. The bare follow-ups ("Why?", "Where?") are also counted apart (they are
+among the follow-ups).
 
     .venv/bin/python bench/coqa_conversations.py [--stories N]   # writes coqa_conversations.json
 
@@ -22,7 +23,7 @@ import sys
 import time
 from pathlib import Path
 
-from qa.answering.followup import Message
+from qa.answering.followup import Message, is_bare
 from qa.answering.referents import coqa_answer_in, coqa_path, coqa_scored, held_out, write_stories
 from qa.service import ask, warm_up
 from qa.settings import Settings
@@ -61,14 +62,17 @@ def run(stories: list[dict[str, object]], settings: Settings) -> dict[str, objec
                             {"role": "assistant", "content": got.text}]  # fmt: skip
                 if coqa_scored(gold):
                     kind = "first" if turn == 0 else "follow-up"
-                    count(mode, kind, coqa_answer_in(gold, got.text), got.abstained)
+                    ok = coqa_answer_in(gold, got.text)
+                    count(mode, kind, ok, got.abstained)
+                    if turn and is_bare(question):  # "Why?", "Where?": a part of the follow-ups
+                        count(mode, "bare follow-up", ok, got.abstained)
 
     def rates(v: list[int]) -> dict[str, float]:
         return {"right": round(v[0] / v[1], 4), "refused": round(v[2] / v[1], 4), "n": v[1]}
 
     out: dict[str, object] = {}
     for mode, kinds in tallies.items():
-        total = [sum(v[i] for v in kinds.values()) for i in range(3)]
+        total = [sum(v[i] for k, v in kinds.items() if k != "bare follow-up") for i in range(3)]
         out[mode] = {**{k: rates(v) for k, v in kinds.items()}, "all": rates(total)}
     out["ask_p50_ms"] = round(sorted(seconds)[len(seconds) // 2] * 1000, 1)
     return out

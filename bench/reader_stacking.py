@@ -30,6 +30,7 @@ import sys
 import time
 from collections import defaultdict
 from collections.abc import Callable
+from typing import Any
 
 import numpy as np
 from sklearn.linear_model import LogisticRegression
@@ -52,15 +53,16 @@ def say(msg: str) -> None:
     print(msg, file=sys.stderr, flush=True)
 
 
-def read_b() -> dict[str, np.ndarray | list[str]]:
-    """Every B question's RANKS best candidates by the trees, read by the reader."""
+def read_b() -> dict[str, Any]:
+    """Every B question's RANKS best candidates by the trees, read by the reader: one
+    entry per candidate under each key (numbers as arrays)."""
     settings, cases = training.prepare(squad.FIT, CACHE, None)
     data = rows_cached(settings, squad.sample(cases, READER_SAMPLE, seed=1), CACHE, say)
     rows = data.rows
     half = np.array([article_half(rows.cases[i].source or rows.cases[i].id) for i in rows.case])
     tree = tree_out_of_fold(rows, half)
     r = reader.Reader(reader.ONNX_PATH, None)
-    out: dict[str, list[object]] = defaultdict(list)
+    out: dict[str, list[Any]] = defaultdict(list)
     t0 = time.perf_counter()
     for i, c in enumerate(rows.cases):
         idx = np.flatnonzero((rows.case == i) & (half == "B"))
@@ -71,16 +73,24 @@ def read_b() -> dict[str, np.ndarray | list[str]]:
             (data.sentence[j], data.previous[j], data.following[j], data.title[j]) for j in top
         ]
         for rank, (j, got) in enumerate(zip(top, r.read(c.question, windows), strict=True)):
-            for key, value in (("case", i), ("rank", rank), ("tree", tree[j]), ("y", rows.y[j]),
-                               ("logit", got.logit), ("short_p", got.short_p),
-                               ("short", got.short), ("sentence", data.sentence[j]),
-                               ("question", c.question), ("kind", c.kind),
-                               ("source", c.source or c.id)):  # fmt: skip
+            row = {
+                "case": i,
+                "rank": rank,
+                "tree": tree[j],
+                "y": rows.y[j],
+                "logit": got.logit,
+                "short_p": got.short_p,
+                "short": got.short,
+                "sentence": data.sentence[j],
+                "question": c.question,
+                "kind": c.kind,
+                "source": c.source or c.id,
+            }
+            for key, value in row.items():
                 out[key].append(value)
         if (i + 1) % 2000 == 0:
             say(f"  read {i + 1}/{len(rows.cases)} questions, {time.perf_counter() - t0:.0f} s")
-    return {k: v if k in ("short", "sentence", "question", "kind", "source") else np.array(v)
-            for k, v in out.items()}  # type: ignore[misc]  # fmt: skip
+    return {k: v if isinstance(v[0], str) else np.array(v) for k, v in out.items()}
 
 
 def _logit(p: np.ndarray) -> np.ndarray:
@@ -89,7 +99,7 @@ def _logit(p: np.ndarray) -> np.ndarray:
     return out
 
 
-def out_of_fold(x: np.ndarray, d: dict, fitted_on: np.ndarray) -> np.ndarray:  # type: ignore[type-arg]
+def out_of_fold(x: np.ndarray, d: dict[str, Any], fitted_on: np.ndarray) -> np.ndarray:
     """Each row's stacked score from a stacker fitted on the other half of B's articles
     (on the rows `fitted_on` marks)."""
     fold = np.array([squad._h(s) % 2 for s in d["source"]])
@@ -101,7 +111,7 @@ def out_of_fold(x: np.ndarray, d: dict, fitted_on: np.ndarray) -> np.ndarray:  #
     return score
 
 
-def rates(d: dict, score: np.ndarray, pick: Callable[[list[int], float], int]) -> str:  # type: ignore[type-arg]
+def rates(d: dict[str, Any], score: np.ndarray, pick: Callable[[list[int], float], int]) -> str:
     """The cut (highest with at most training.FALSE_ABSTENTION_CAP of answerable questions
     refused) and the rates there; `pick(rows, cut)` is the row a question answers from."""
     by: dict[int, list[int]] = defaultdict(list)
@@ -144,35 +154,34 @@ def main() -> int:
     asked = zip(d["sentence"], d["question"], words, strict=True)
     typed = np.array([float(bool(typed_spans(s, question_type(q), w))) for s, q, w in asked])
 
-    def best_of(score: np.ndarray) -> Callable[[list[int], float], int]:
+    def best_of(score: np.ndarray, second_look: bool = False) -> Callable[[list[int], float], int]:
+        """The best of the four read; with `second_look`, where it falls under the cut,
+        the best of the next four if that one clears it."""
+
         def pick(rows: list[int], cut: float) -> int:
-            read = [j for j in rows if first[j]]
-            j = max(read, key=lambda k: score[k])
+            j = max((k for k in rows if first[k]), key=lambda k: score[k])
             later = [k for k in rows if not first[k]]
-            if score[j] < cut and later and look[0]:
+            if second_look and score[j] < cut and later:
                 k = max(later, key=lambda m: score[m])
                 return k if score[k] >= cut else j
             return j
 
         return pick
 
-    look = [False]
     plain = np.column_stack([tree, logit])
     committed = out_of_fold(plain, d, first)
     print("committed stacker, best four:", rates(d, committed, best_of(committed)))
     answerable: dict[int, list[int]] = defaultdict(list)
     for j in np.flatnonzero(first):
         if d["kind"][j] == squad.ANSWERABLE:
-            answerable[int(case[j])].append(j)
+            answerable[int(case[j])].append(int(j))
     held = [rows for rows in answerable.values() if any(d["y"][j] for j in rows)]
     ranked = [d["y"][max(rows, key=lambda k: committed[k])] == 1 for rows in held]
     print(
         f"answerable questions with a right sentence among the four read: "
         f"{len(held) / len(answerable):.3f}; of those, stacked first: {np.mean(ranked):.3f}"
     )
-    look[0] = True
-    print("a second look at ranks 5-8:  ", rates(d, committed, best_of(committed)))
-    look[0] = False
+    print("a second look at ranks 5-8:  ", rates(d, committed, best_of(committed, True)))
     variants = {
         "relative features:           ": np.column_stack(
             [plain, logit - best_logit, tree - best_tree, d["rank"] == 0]

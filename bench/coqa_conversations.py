@@ -31,6 +31,7 @@ from qa.store.ingest import ingest
 
 HERE = Path(__file__).resolve().parent
 CACHE = HERE / ".cache" / "coqa"
+BARE = "bare follow-up"  # counted apart, and among the follow-ups too
 
 
 def run(stories: list[dict[str, object]], settings: Settings) -> dict[str, object]:
@@ -64,15 +65,15 @@ def run(stories: list[dict[str, object]], settings: Settings) -> dict[str, objec
                     kind = "first" if turn == 0 else "follow-up"
                     ok = coqa_answer_in(gold, got.text)
                     count(mode, kind, ok, got.abstained)
-                    if turn and is_bare(question):  # "Why?", "Where?": a part of the follow-ups
-                        count(mode, "bare follow-up", ok, got.abstained)
+                    if turn and is_bare(question):  # "Why?", "Where?"
+                        count(mode, BARE, ok, got.abstained)
 
     def rates(v: list[int]) -> dict[str, float]:
         return {"right": round(v[0] / v[1], 4), "refused": round(v[2] / v[1], 4), "n": v[1]}
 
     out: dict[str, object] = {}
     for mode, kinds in tallies.items():
-        total = [sum(v[i] for k, v in kinds.items() if k != "bare follow-up") for i in range(3)]
+        total = [sum(v[i] for k, v in kinds.items() if k != BARE) for i in range(3)]
         out[mode] = {**{k: rates(v) for k, v in kinds.items()}, "all": rates(total)}
     out["ask_p50_ms"] = round(sorted(seconds)[len(seconds) // 2] * 1000, 1)
     return out

@@ -27,10 +27,8 @@ from __future__ import annotations
 
 import re
 import sys
-import time
 from collections import defaultdict
 from collections.abc import Callable
-from typing import Any
 
 import numpy as np
 from sklearn.linear_model import LogisticRegression
@@ -40,8 +38,11 @@ from qa.answering.qtype import question_type, typed_spans
 from qa.answering.reader_training import (
     CACHE,
     READER_SAMPLE,
+    Stack,
+    _logit,
     article_half,
     rows_cached,
+    stack_rows,
     tree_out_of_fold,
 )
 
@@ -53,105 +54,70 @@ def say(msg: str) -> None:
     print(msg, file=sys.stderr, flush=True)
 
 
-def read_b() -> dict[str, Any]:
-    """Every B question's RANKS best candidates by the trees, read by the reader: one
-    entry per candidate under each key (numbers as arrays)."""
+def read_b() -> tuple[Stack, tuple[float, float]]:
+    """Every B question's RANKS best candidates by the trees, read by the reader
+    (`reader_training.stack_rows`), and the reader's recorded logit range."""
     settings, cases = training.prepare(squad.FIT, CACHE, None)
     data = rows_cached(settings, squad.sample(cases, READER_SAMPLE, seed=1), CACHE, say)
     rows = data.rows
     half = np.array([article_half(rows.cases[i].source or rows.cases[i].id) for i in rows.case])
-    tree = tree_out_of_fold(rows, half)
-    r = reader.Reader(reader.ONNX_PATH, None)
-    out: dict[str, list[Any]] = defaultdict(list)
-    t0 = time.perf_counter()
-    for i, c in enumerate(rows.cases):
-        idx = np.flatnonzero((rows.case == i) & (half == "B"))
-        top = [int(j) for j in idx[np.argsort(-tree[idx], kind="stable")][:RANKS]]
-        if not top:
-            continue
-        windows = [
-            (data.sentence[j], data.previous[j], data.following[j], data.title[j]) for j in top
-        ]
-        for rank, (j, got) in enumerate(zip(top, r.read(c.question, windows), strict=True)):
-            row = {
-                "case": i,
-                "rank": rank,
-                "tree": tree[j],
-                "y": rows.y[j],
-                "logit": got.logit,
-                "short_p": got.short_p,
-                "short": got.short,
-                "sentence": data.sentence[j],
-                "question": c.question,
-                "kind": c.kind,
-                "source": c.source or c.id,
-            }
-            for key, value in row.items():
-                out[key].append(value)
-        if (i + 1) % 2000 == 0:
-            say(f"  read {i + 1}/{len(rows.cases)} questions, {time.perf_counter() - t0:.0f} s")
-    return {k: v if isinstance(v[0], str) else np.array(v) for k, v in out.items()}
+    r = reader.Reader()
+    assert r.logit_range is not None, "reader.json records no logit range"
+    return stack_rows(data, tree_out_of_fold(rows, half), half, r.read, say, RANKS), r.logit_range
 
 
-def _logit(p: np.ndarray) -> np.ndarray:
-    p = np.clip(p, 1e-6, 1 - 1e-6)
-    out: np.ndarray = np.log(p / (1 - p))
-    return out
-
-
-def out_of_fold(x: np.ndarray, d: dict[str, Any], fitted_on: np.ndarray) -> np.ndarray:
+def out_of_fold(x: np.ndarray, st: Stack, fitted_on: np.ndarray) -> np.ndarray:
     """Each row's stacked score from a stacker fitted on the other half of B's articles
-    (on the rows `fitted_on` marks)."""
-    fold = np.array([squad._h(s) % 2 for s in d["source"]])
+    (on the rows `fitted_on` marks), the halves as `reader_training.fit_stacker`'s."""
+    fold = np.array([squad._h(st.cases[i].source or st.cases[i].id) % 2 for i in st.case])
     score = np.zeros(len(x))
     for k in (0, 1):
         fit = fitted_on & (fold != k)
-        model = LogisticRegression(C=1.0, max_iter=2000).fit(x[fit], d["y"][fit])
+        model = LogisticRegression(C=1.0, max_iter=2000).fit(x[fit], st.y[fit])
         score[fold == k] = model.predict_proba(x[fold == k])[:, 1]
     return score
 
 
-def rates(d: dict[str, Any], score: np.ndarray, pick: Callable[[list[int], float], int]) -> str:
+def rates(st: Stack, score: np.ndarray, pick: Callable[[list[int], float], int]) -> str:
     """The cut (highest with at most training.FALSE_ABSTENTION_CAP of answerable questions
-    refused) and the rates there; `pick(rows, cut)` is the row a question answers from."""
+    refused) and the rates there (`squad.rates`); `pick(rows, cut)` is the row a question
+    answers from."""
     by: dict[int, list[int]] = defaultdict(list)
-    for j, i in enumerate(d["case"]):
+    for j, i in enumerate(st.case):
         by[int(i)].append(j)
     found = ""
     for cut in np.round(np.arange(0.01, 0.96, 0.01), 2):
-        tally: dict[str, list[bool]] = defaultdict(list)
-        for rows in by.values():
-            j = pick(rows, cut)
-            answers = score[j] >= cut
-            kind = d["kind"][rows[0]]
-            if kind == squad.ANSWERABLE:
-                tally["right"].append(answers and d["y"][j] == 1)
-                tally["refused"].append(not answers)
-            else:
-                tally[kind].append(not answers)
-        if np.mean(tally["refused"]) > training.FALSE_ABSTENTION_CAP:
+        picked = [(int(i), pick(rows, float(cut))) for i, rows in by.items()]
+        kinds = [(st.cases[i].kind, float(score[j]), bool(st.y[j] == 1)) for i, j in picked]
+        refused = np.mean([s < cut for k, s, _ in kinds if k == squad.ANSWERABLE])
+        if refused > training.FALSE_ABSTENTION_CAP:
             break
-        found = f"cut {cut:.2f} " + " ".join(f"{k} {np.mean(v):.3f}" for k, v in tally.items())
+        shares = " ".join(f"{k} {v:.3f}" for k, v in squad.rates(kinds, float(cut)).items())
+        found = f"cut {cut:.2f} refused {refused:.3f} {shares}"
     return found
 
 
 def main() -> int:
-    d = read_b()
-    first = d["rank"] < FIRST
-    tree, logit = _logit(d["tree"]), np.clip(d["logit"], -10.5, 7.0)
-    case = d["case"]
+    st, (low, high) = read_b()
+    rank = np.zeros(len(st.case), int)  # each question's rows come in the trees' order
+    for n in range(1, len(st.case)):
+        rank[n] = rank[n - 1] + 1 if st.case[n] == st.case[n - 1] else 0
+    first = rank < FIRST
+    tree, logit = _logit(st.tree), np.clip(st.reader, low, high)
+    case = st.case
     top_logit: dict[int, float] = {}
     top_tree: dict[int, float] = {}
-    for j in np.flatnonzero(first):
+    for j in map(int, np.flatnonzero(first)):
         i = int(case[j])
         top_logit[i] = max(top_logit.get(i, -np.inf), float(logit[j]))
         top_tree[i] = max(top_tree.get(i, -np.inf), float(tree[j]))
     best_logit = np.array([top_logit[int(i)] for i in case])
     best_tree = np.array([top_tree[int(i)] for i in case])
-    words = [set(re.findall(r"\w+", q.lower())) for q in d["question"]]
+    questions = [st.cases[i].question for i in case]
+    words = [set(re.findall(r"\w+", q.lower())) for q in questions]
     own = np.array([len(set(re.findall(r"\w+", s.lower())) & w) / max(len(s.split()), 1)
-                    for s, w in zip(d["short"], words, strict=True)])  # fmt: skip
-    asked = zip(d["sentence"], d["question"], words, strict=True)
+                    for s, w in zip(st.short, words, strict=True)])  # fmt: skip
+    asked = zip(st.sentence, questions, words, strict=True)
     typed = np.array([float(bool(typed_spans(s, question_type(q), w))) for s, q, w in asked])
 
     def best_of(score: np.ndarray, second_look: bool = False) -> Callable[[list[int], float], int]:
@@ -169,28 +135,28 @@ def main() -> int:
         return pick
 
     plain = np.column_stack([tree, logit])
-    committed = out_of_fold(plain, d, first)
-    print("committed stacker, best four:", rates(d, committed, best_of(committed)))
+    committed = out_of_fold(plain, st, first)
+    print("committed stacker, best four:", rates(st, committed, best_of(committed)))
     answerable: dict[int, list[int]] = defaultdict(list)
-    for j in np.flatnonzero(first):
-        if d["kind"][j] == squad.ANSWERABLE:
-            answerable[int(case[j])].append(int(j))
-    held = [rows for rows in answerable.values() if any(d["y"][j] for j in rows)]
-    ranked = [d["y"][max(rows, key=lambda k: committed[k])] == 1 for rows in held]
+    for j in map(int, np.flatnonzero(first)):
+        if st.cases[int(case[j])].kind == squad.ANSWERABLE:
+            answerable[int(case[j])].append(j)
+    held = [rows for rows in answerable.values() if any(st.y[j] for j in rows)]
+    ranked = [st.y[max(rows, key=lambda k: committed[k])] == 1 for rows in held]
     print(
         f"answerable questions with a right sentence among the four read: "
         f"{len(held) / len(answerable):.3f}; of those, stacked first: {np.mean(ranked):.3f}"
     )
-    print("a second look at ranks 5-8:  ", rates(d, committed, best_of(committed, True)))
+    print("a second look at ranks 5-8:  ", rates(st, committed, best_of(committed, True)))
     variants = {
         "relative features:           ": np.column_stack(
-            [plain, logit - best_logit, tree - best_tree, d["rank"] == 0]
+            [plain, logit - best_logit, tree - best_tree, rank == 0]
         ),
-        "the reader's span:           ": np.column_stack([plain, _logit(d["short_p"]), own, typed]),
+        "the reader's span:           ": np.column_stack([plain, _logit(st.short_p), own, typed]),
     }
     for name, x in variants.items():
-        score = out_of_fold(x, d, first)
-        print(name, rates(d, score, best_of(score)))
+        score = out_of_fold(x, st, first)
+        print(name, rates(st, score, best_of(score)))
     return 0
 
 

@@ -546,8 +546,10 @@ def stack_rows(
     half: np.ndarray,
     read: Callable[[str, list[tuple[str, str, str, str]]], list[reader_module.Read]],
     say: Callable[[str], None],
+    ranks: int = TOP_K,
 ) -> Stack:
-    """Each B question's TOP_K candidates by the trees, read by the reader."""
+    """Each B question's TOP_K (`ranks`) candidates by the trees, read by the reader,
+    each question's in the trees' order."""
     rows = data.rows
     case, t_s, r_s, ys, shorts, short_p, sentence = [], [], [], [], [], [], []
     t0 = time.perf_counter()
@@ -555,7 +557,7 @@ def stack_rows(
         idx = np.flatnonzero((rows.case == i) & (half == "B"))
         if not len(idx):
             continue
-        top = [int(j) for j in idx[np.argsort(-tree[idx], kind="stable")][:TOP_K]]
+        top = [int(j) for j in idx[np.argsort(-tree[idx], kind="stable")][:ranks]]
         got = read(
             c.question,
             [(data.sentence[j], data.previous[j], data.following[j], data.title[j]) for j in top],

@@ -10,7 +10,7 @@ export ANONYMIZED_TELEMETRY := False
 # Tests and training see one hash seed: set order must never decide what is learned or shown.
 export PYTHONHASHSEED := 0
 
-.PHONY: install index run test lint browser ocr bench bench-embedders bench-answerer train-answerer train-reader train-verifier train-claim-gate train-referents train-locality record-slice clean
+.PHONY: install index run test lint browser ocr bench bench-embedders bench-answerer train-answerer train-reader train-context-reader train-verifier train-claim-gate train-referents train-locality record-slice clean
 
 $(STAMP): requirements.lock pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -92,6 +92,12 @@ train-answerer: install
 # json; --stack-only keeps the reader and refits the rest in 8): qa/answering/models/reader.*
 train-reader: install
 	$(BIN)/python -m qa.answering.reader_training
+
+# The follow-ups' reader: the same recipe, the "(context: ...)" words of follow-ups whose
+# "it" or "they" stayed unresolved kept in its window (about 95 minutes on 2 cores):
+# qa/answering/models/reader_context.*
+train-context-reader: install
+	$(BIN)/python -m qa.answering.reader_training --context
 
 # The claim verifier (MiniLM cross-encoder, three-way head, every layer fine-tuned) and its
 # stacker, refitted offline on ../shared/data/vitaminc split by page and claims made from

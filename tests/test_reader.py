@@ -87,8 +87,18 @@ def test_the_best_span_stays_inside_the_sentence_and_is_short() -> None:
     assert i <= j
 
 
-def test_the_committed_int8_graph_agrees_with_the_model_it_was_exported_from() -> None:
-    r = reader.reader()
+# The committed readers: the one every question is read by, and the follow-ups' (context
+# words in its window), each with its path.
+READERS = {
+    "reader": (reader.reader, reader.ONNX_PATH, False),
+    "follow-ups": (reader.context_reader, reader.CONTEXT_ONNX_PATH, True),
+}
+
+
+@pytest.mark.parametrize("which", sorted(READERS))
+def test_the_committed_int8_graph_agrees_with_the_model_it_was_exported_from(which: str) -> None:
+    load, path, _ = READERS[which]
+    r = load()
     assert r is not None
     probes = r.meta["probes"]
     assert len(probes["windows"]) >= 16
@@ -102,14 +112,19 @@ def test_the_committed_int8_graph_agrees_with_the_model_it_was_exported_from() -
     assert np.corrcoef(got, want)[0, 1] > 0.98
     sure = np.abs(want) > 1.0
     assert (np.sign(got[sure]) == np.sign(want[sure])).all()
-    assert reader.ONNX_PATH.stat().st_size < 26 * 1024 * 1024
+    assert path.stat().st_size < 26 * 1024 * 1024
 
 
-def test_training_on_a_slice_reproduces_the_committed_decisions() -> None:
-    """`make train-reader` also trains on a small slice (a few CoQA fit stories, one
-    epoch) and records what that model decides: support or not, and the span."""
-    recorded = reader.reader().meta["slice_check"]["decisions"]  # type: ignore[union-attr]
-    now = reader_training.slice_run()
+@pytest.mark.parametrize("which", sorted(READERS))
+def test_training_on_a_slice_reproduces_the_committed_decisions(which: str) -> None:
+    """`make train-reader` (and `make train-context-reader`) also trains on a small slice
+    (a few CoQA fit stories, one epoch) and records what that model decides: support or
+    not, and the span."""
+    load, _, context = READERS[which]
+    r = load()
+    assert r is not None and r.reads_context == context
+    recorded = r.meta["slice_check"]["decisions"]
+    now = reader_training.slice_run(context=context)
     assert len(now) == len(recorded) > 20
     assert np.mean([a == b for a, b in zip(now, recorded, strict=True)]) >= 0.95
 
@@ -291,3 +306,54 @@ def test_coqa_follow_ups_pair_as_the_conversation_rewrites_them_when_asked_for()
     assert reader_training.coqa_pairs([{**story, "id": held}], followups=True) == []
     measured = reader_training.coqa_pairs([{**story, "id": held}], followups=True, held=True)
     assert {p.question for p in measured if p.label} == set(positives)
+
+
+def test_a_reader_trained_with_context_words_reads_them_after_the_question() -> None:
+    asked = "When did it close? (context: What did the city build in 1990)"
+    assert reader.with_context(asked, False) == "When did it close?"
+    assert reader.with_context(asked, True) == (
+        "When did it close? (What did the city build in 1990)"
+    )
+    assert reader.with_context("When did the mill close?", True) == "When did the mill close?"
+    # Such a follow-up goes to the follow-ups' reader, which reads its context words;
+    # every other question to the reader, which does not.
+    follow, plain = reader.reader_for(asked), reader.reader_for("When did the mill close?")
+    assert follow is reader.context_reader() and plain is reader.reader()
+    assert follow is not None and plain is not None and follow is not plain
+    assert follow.question(asked) == "When did it close? (What did the city build in 1990)"
+    assert plain.question(asked) == "When did it close?"
+
+
+def test_coqa_follow_ups_keep_their_context_words_when_the_reader_reads_them() -> None:
+    from qa.answering.referents import held_out
+
+    story = {
+        "id": next(f"story{n}" for n in range(20) if not held_out(f"story{n}")),
+        "filename": "mill.txt",
+        "story": (
+            "The city built a paper mill by the river in 1990. "
+            "It closed in 2008 after the owners went bankrupt. "
+            "A museum of local history opened in the building in 2015. "
+            "Visitors come from across the region."
+        ),
+        "questions": [
+            {"input_text": "What did the city build in 1990?"},
+            {"input_text": "When did it close?"},
+            {"input_text": "Why?"},
+        ],
+        "answers": [
+            {"input_text": "a paper mill", "span_text": "The city built a paper mill"},
+            {"input_text": "2008", "span_text": "It closed in 2008"},
+            {"input_text": "the owners went bankrupt", "span_text": "after the owners went"},
+        ],
+    }
+    kept = [p.question for p in reader_training.coqa_pairs([story], context=True) if p.label]
+    dropped = [p.question for p in reader_training.coqa_pairs([story], context=False) if p.label]
+    # "it" is no person: unresolved, the reader reads the question it follows.
+    assert "When did it close? (What did the city build in 1990)" in kept
+    assert "When did it close?" in dropped
+    # A bare "Why?" is asked about the last question and its answer.
+    why = next(q for q in kept if q.startswith("Why?"))
+    assert "close" in why and "2008" in why
+    assert "Why?" in dropped
+    assert not any("(" in q for q in dropped)

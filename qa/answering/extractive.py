@@ -98,8 +98,9 @@ def _read(a: Asked, spare: bool | None = None) -> Scored:
     the reader could make of it (its score's bounds, the reader's logit being clipped to
     its recorded range) might put it first or over the cut a quoted sentence must clear
     (the threshold, and SECOND_SHARE of the best). Those left unread score their lower
-    bound, under that cut, so the answer is the one reading all TOP_K would give."""
-    r = reader.reader()
+    bound, under that cut, so the answer is the one reading all TOP_K would give. A
+    follow-up with context words is read by the follow-ups' reader (`reader.reader_for`)."""
+    r = reader.reader_for(a.question)
     if r is None:
         return _trees(a)
     model = support.forest()
@@ -149,21 +150,24 @@ def _short_answers(
 
 
 def _reads(r: reader.Reader, a: Asked, rows: list[support.Candidate]) -> list[reader.Read]:
-    return r.read(split_context(a.question)[0], [reader.context(c) for c in rows])
+    return r.read(r.question(a.question), [reader.context(c) for c in rows])
 
 
 def _reader_short(
-    found: Scored, chooser: spans.Picker, question: str, sentence: str, score: float
+    found: Scored, chooser: spans.Picker, asked: str, sentence: str, score: float
 ) -> str:
     """The reader's span, widened or narrowed to the typed span of the asked kind
     (`shorts.candidate`), when the short-answer model finds it likely enough to be the
     answer (`score`: the sentence's). A reader fitted before that model: its span when its
-    probability is high enough, below that the span picker's pick when the two agree."""
+    probability is high enough, below that the span picker's pick when the two agree.
+    `asked`: the question as asked (with a follow-up's context words, which a reader
+    trained with them reads)."""
+    question = split_context(asked)[0]
     if sentence in found.unread:
-        r = reader.reader()
+        r = reader.reader_for(asked)
         if r is not None:
             c = found.unread.pop(sentence)
-            got = r.read(question, [reader.context(c)])[0]
+            got = r.read(r.question(asked), [reader.context(c)])[0]
             found.shorts[sentence] = (got.short, got.short_p)
     read = found.shorts.get(sentence)
     if read is None or not any(ch.isalnum() for ch in read[0]):
@@ -197,7 +201,7 @@ def _learned(a: Asked, scored: Callable[[Asked], Scored] = _trees) -> Evidence:
     def short_of(sentence: str, score: float) -> str:
         if found.read:
             return spans.with_unit(
-                main, sentence, _reader_short(found, chooser, main, sentence, score)
+                main, sentence, _reader_short(found, chooser, a.question, sentence, score)
             )
         picked = chooser.pick(main, sentence)
         return spans.with_unit(main, sentence, picked.text) if picked else ""

@@ -7,8 +7,9 @@ the short answer).
 It runs as int8 ONNX (`models/reader.onnx`, made by `qa.answering.reader_training`) on
 the few best candidates the support trees find, one window per call; its support logit
 and the trees' score are combined by a logistic stacker fitted on articles neither model
-was fitted on (`models/reader.json`). Question time needs onnxruntime, tokenizers and
-numpy, no torch.
+was fitted on (`models/reader.json`). A follow-up carrying "(context: ...)" words is read
+by a sibling trained with those words in its window (`models/reader_context.*`). Question
+time needs onnxruntime, tokenizers and numpy, no torch.
 """
 
 from __future__ import annotations
@@ -27,6 +28,11 @@ from . import shorts
 MODEL_DIR = Path(__file__).parent / "models"
 ONNX_PATH = MODEL_DIR / "reader.onnx"
 META_PATH = MODEL_DIR / "reader.json"
+# The follow-ups' reader: trained the same way, with the "(context: ...)" words of the
+# follow-ups whose "it" or "they" stayed unresolved in its window (READ_CONTEXT in
+# `reader_training`); it reads those, the reader above every other question.
+CONTEXT_ONNX_PATH = MODEL_DIR / "reader_context.onnx"
+CONTEXT_META_PATH = MODEL_DIR / "reader_context.json"
 
 # Token budget of one window:
 # [CLS] question [SEP] sentence [SEP] previous sentence [SEP] next sentence [SEP]
@@ -36,6 +42,16 @@ N_TOKENS, T_TOKENS = 24, 12
 MAX_SPAN_TOKENS = 16
 TOP_K = 4  # the trees' best candidates the reader reads per question
 CLS, SEP, PAD = 101, 102, 0
+
+
+def with_context(question: str, reads_context: bool) -> str:
+    """The question as the reader reads it: a follow-up's "(context: ...)" words (the
+    earlier question that its "it" or "they" points back to, `followup.condense`) kept in
+    brackets by a reader trained with them (`reads_context` in its meta), else dropped."""
+    from .answer import split_context
+
+    main, context = split_context(question)
+    return f"{main.rstrip()} ({context})" if reads_context and context else main
 
 
 @dataclass
@@ -199,6 +215,15 @@ class Reader:
         return out
 
     @property
+    def reads_context(self) -> bool:
+        """Whether the reader was trained with follow-ups' context words in its window."""
+        return bool(self.meta.get("reads_context", False))
+
+    def question(self, asked: str) -> str:
+        """The asked question (maybe "Q (context: C)") as this reader reads it."""
+        return with_context(asked, self.reads_context)
+
+    @property
     def stacked(self) -> bool:
         """Whether the stacked score decides support (it did better out of fold than the
         trees alone), or only the short answer is the reader's."""
@@ -275,3 +300,21 @@ def reader() -> Reader | None:
     if not (ONNX_PATH.is_file() and META_PATH.is_file()):
         return None
     return Reader()
+
+
+@lru_cache(maxsize=1)
+def context_reader() -> Reader | None:
+    """The follow-ups' reader, or None where it is missing."""
+    if not (CONTEXT_ONNX_PATH.is_file() and CONTEXT_META_PATH.is_file()):
+        return None
+    return Reader(CONTEXT_ONNX_PATH, CONTEXT_META_PATH)
+
+
+def reader_for(asked: str) -> Reader | None:
+    """The reader of a question as asked: a follow-up carrying context words goes to the
+    follow-ups' reader where there is one, every other question to the reader."""
+    from .answer import split_context
+
+    if split_context(asked)[1]:
+        return context_reader() or reader()
+    return reader()

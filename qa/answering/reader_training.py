@@ -88,6 +88,11 @@ COQA_NEGATIVES = 3
 # 0.948 (answerable right / near misses / out of corpus refused; 0.781 / 0.685 / 0.955
 # with two epochs, no follow-ups), threshold 0.24, and the seed question stacks 0.32.
 FOLLOWUPS = True
+# A follow-up whose "it" or "they" the rewriting could not resolve carries the earlier
+# question as "(context: ...)"; with READ_CONTEXT the reader is trained (and then reads)
+# with those words in brackets after the question (`reader.with_context`), and its
+# negatives are the sentences sharing most words with both.
+READ_CONTEXT = False  # on for the follow-ups' reader (--context)
 
 
 def article_half(source: str) -> str:
@@ -217,18 +222,22 @@ def _words(text: str) -> set[str]:
 
 
 def coqa_pairs(
-    stories: Sequence[dict[str, Any]], followups: bool = FOLLOWUPS, held: bool = False
+    stories: Sequence[dict[str, Any]],
+    followups: bool = FOLLOWUPS,
+    held: bool = False,
+    context: bool | None = None,
 ) -> list[Pair]:
     """First turns and turns that stand alone (no pronoun), from CoQA's fit stories.
     `followups`: every turn, a follow-up ("When was he created?") as the reader meets it
     in a conversation, rewritten by `followup.condense` from the turns before it (their
     gold answers standing for ours) and without the "(context: ...)" words, which the
     reader does not read. `held`: the held-out stories instead, for measuring
-    (bench/coqa_reader.py), never for training."""
-    from .answer import split_context
-    from .followup import condense
+    (bench/coqa_reader.py), never for training. `context`: those words kept, for the
+    follow-ups' reader, and bare follow-ups rewritten too (`READ_CONTEXT` when None)."""
+    from .followup import condense, needs_context
     from .referents import held_out
 
+    context = READ_CONTEXT if context is None else context
     standalone = re.compile(r"\b(he|she|it|they|him|her|his|its|their|them|this|that)\b", re.I)
     out: list[Pair] = []
     for s in stories:
@@ -242,7 +251,8 @@ def coqa_pairs(
         turns = list(zip(s["questions"], s["answers"], strict=False))
         for t, (q, a) in enumerate(turns):
             question = str(q["input_text"])
-            if t > 0 and standalone.search(question):
+            # Bare ones ("Why?") too where the context is kept: theirs is what they ask about.
+            if t > 0 and (standalone.search(question) or (context and needs_context(question))):
                 if not followups:
                     continue
                 history = [
@@ -250,7 +260,9 @@ def coqa_pairs(
                     for earlier in turns[:t]
                     for role, m in zip(("user", "assistant"), earlier, strict=True)
                 ]
-                question = split_context(condense(question, history, article=story))[0]
+                question = reader_module.with_context(
+                    condense(question, history, article=story), context
+                )
             rationale = " ".join(str(a.get("span_text", "")).split()).strip(" -,.")
             if len(rationale) < 3:
                 continue
@@ -258,7 +270,7 @@ def coqa_pairs(
             if len(hit) != 1:
                 continue
             k = hit[0]
-            q_words = _words(question)
+            q_words = _words(question)  # with the context words, where kept
             others = sorted(
                 (m for m in range(len(sentences)) if m != k),
                 key=lambda m: -len(_words(sentences[m]) & q_words),
@@ -785,12 +797,12 @@ SLICE_STORIES = 4  # CoQA fit stories the slice check trains on (no index needed
 PROBES = 32  # windows whose torch outputs are recorded, for the int8 graph's check
 
 
-def slice_pairs() -> list[Pair]:
+def slice_pairs(context: bool | None = None) -> list[Pair]:
     from .referents import coqa_path, held_out
 
     stories = json.loads(coqa_path().read_text(encoding="utf-8"))["data"]
     fit = [s for s in stories if not held_out(str(s["id"]))][:SLICE_STORIES]
-    return coqa_pairs(fit)
+    return coqa_pairs(fit, context=context)
 
 
 def slice_decisions(model: Any, pairs: list[Pair]) -> list[list[int]]:
@@ -804,9 +816,12 @@ def slice_decisions(model: Any, pairs: list[Pair]) -> list[list[int]]:
     return out
 
 
-def slice_run(say: Callable[[str], None] = lambda _: None) -> list[list[int]]:
-    """The training step on a small slice (one epoch), and what that model decides."""
-    pairs = slice_pairs()
+def slice_run(
+    say: Callable[[str], None] = lambda _: None, context: bool | None = None
+) -> list[list[int]]:
+    """The training step on a small slice (one epoch), and what that model decides.
+    `context`: the follow-ups' context words kept (READ_CONTEXT when None)."""
+    pairs = slice_pairs(context)
     return slice_decisions(train_reader(pairs, say, epochs=1), pairs)
 
 
@@ -826,7 +841,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(
         prog="python -m qa.answering.reader_training", description=__doc__
     )
-    parser.add_argument("--out", type=Path, default=reader_module.ONNX_PATH)
+    parser.add_argument("--out", type=Path)
     parser.add_argument("--cache", type=Path, default=CACHE)
     parser.add_argument("--articles", type=int, help="a quick slice: the first N fit articles")
     parser.add_argument("--rows-only", action="store_true", help="only build and cache the rows")
@@ -841,6 +856,12 @@ def main(argv: Sequence[str] | None = None) -> int:
         help="keep the reader at --out; only record its support logit's range",
     )
     parser.add_argument(
+        "--context",
+        action="store_true",
+        help="the follow-ups' reader: their context words in its window (READ_CONTEXT);"
+        " written to models/reader_context.* unless --out says otherwise",
+    )
+    parser.add_argument(
         "--followups",
         action="store_true",
         help="pair CoQA's follow-ups too, rewritten (on by default: FOLLOWUPS)",
@@ -850,6 +871,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     def say(msg: str) -> None:
         print(msg, file=sys.stderr, flush=True)
 
+    global READ_CONTEXT
+    READ_CONTEXT = READ_CONTEXT or args.context
+    if args.out is None:
+        args.out = reader_module.CONTEXT_ONNX_PATH if READ_CONTEXT else reader_module.ONNX_PATH
     t0 = time.perf_counter()
     meta_path = args.out.with_suffix(".json")  # reader.onnx -> reader.json
     if args.range_only:
@@ -898,6 +923,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     meta.update(
         {
             "frozen_layers": READER_FROZEN,
+            "reads_context": READ_CONTEXT,
             "epochs": EPOCHS,
             "learning_rates": list(
                 (LR_ALL, LR_ALL_HEAD) if READER_FROZEN == 0 else (LR_TOP, LR_HEAD)

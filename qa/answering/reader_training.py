@@ -764,18 +764,22 @@ def squad_fit_windows(limit: int = RANGE_QUESTIONS) -> list[tuple[str, str, str,
     return out
 
 
-def logit_range(read: reader_module.Reader, say: Callable[[str], None]) -> list[float]:
+def logit_range(
+    read: reader_module.Reader, say: Callable[[str], None], context: bool | None = None
+) -> list[float]:
     """The support logit's range over the windows the reader meets: every sentence of the
     paragraphs of SQuAD fit questions and the CoQA fit pairs, from their least to their
     RANGE_TOP_PERCENTILE, widened by RANGE_MARGIN. The answerer clips the logit to it,
     which bounds what reading a candidate can change and lets it leave unread the
-    candidates that cannot matter (`extractive._read`)."""
+    candidates that cannot matter (`extractive._read`). `context`: the CoQA pairs with
+    their context words, for the follow-ups' reader (READ_CONTEXT when None)."""
     from .referents import coqa_path
 
     stories = json.loads(coqa_path().read_text(encoding="utf-8"))["data"]
     windows = squad_fit_windows()
     windows += [
-        (p.question, p.sentence, p.previous, p.following, p.title) for p in coqa_pairs(stories)
+        (p.question, p.sentence, p.previous, p.following, p.title)
+        for p in coqa_pairs(stories, context=context)
     ]
     got = np.concatenate(
         [read.raw([encode(*w) for w in windows[k : k + 32]])[0] for k in range(0, len(windows), 32)]
@@ -871,15 +875,14 @@ def main(argv: Sequence[str] | None = None) -> int:
     def say(msg: str) -> None:
         print(msg, file=sys.stderr, flush=True)
 
-    global READ_CONTEXT
-    READ_CONTEXT = READ_CONTEXT or args.context
+    context = READ_CONTEXT or args.context
     if args.out is None:
-        args.out = reader_module.CONTEXT_ONNX_PATH if READ_CONTEXT else reader_module.ONNX_PATH
+        args.out = reader_module.CONTEXT_ONNX_PATH if context else reader_module.ONNX_PATH
     t0 = time.perf_counter()
     meta_path = args.out.with_suffix(".json")  # reader.onnx -> reader.json
     if args.range_only:
         meta = json.loads(meta_path.read_text(encoding="utf-8"))
-        meta["logit_range"] = logit_range(reader_module.Reader(args.out, None), say)
+        meta["logit_range"] = logit_range(reader_module.Reader(args.out, None), say, context)
         meta_path.write_text(json.dumps(meta, indent=1) + "\n", encoding="utf-8")
         return 0
     settings, cases = training.prepare(squad.FIT, args.cache, args.articles)
@@ -899,14 +902,16 @@ def main(argv: Sequence[str] | None = None) -> int:
         onnx_reader = reader_module.Reader(args.out, None)
         st = stack_rows(data, tree, half, onnx_reader.read, say)
         meta.update(fit_stacker(st))
-        meta["logit_range"] = logit_range(onnx_reader, say)
+        meta["logit_range"] = logit_range(onnx_reader, say, context)
         meta_path.write_text(json.dumps(meta, indent=1) + "\n", encoding="utf-8")
         say(json.dumps({k: v for k, v in meta.items() if k not in ("probes", "slice_check")}))
         return 0
     from .referents import coqa_path
 
     stories = json.loads(coqa_path().read_text(encoding="utf-8"))["data"]
-    pairs = squad_pairs(data, tree, half) + coqa_pairs(stories, FOLLOWUPS or args.followups)
+    pairs = squad_pairs(data, tree, half) + coqa_pairs(
+        stories, FOLLOWUPS or args.followups, context=context
+    )
     say(f"{len(pairs)} pairs ({sum(p.label for p in pairs):.0f} positive)")
     t1 = time.perf_counter()
     model = train_reader(pairs, say)
@@ -923,7 +928,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     meta.update(
         {
             "frozen_layers": READER_FROZEN,
-            "reads_context": READ_CONTEXT,
+            "reads_context": context,
             "epochs": EPOCHS,
             "learning_rates": list(
                 (LR_ALL, LR_ALL_HEAD) if READER_FROZEN == 0 else (LR_TOP, LR_HEAD)
@@ -934,9 +939,9 @@ def main(argv: Sequence[str] | None = None) -> int:
             "train_seconds": round(train_s),
             "bytes": info["bytes"],
             "int8_vs_torch_max_logit_diff": float(np.abs(want - got).max()),
-            "logit_range": logit_range(onnx_reader, say),
+            "logit_range": logit_range(onnx_reader, say, context),
             "probes": probe,
-            "slice_check": {"stories": SLICE_STORIES, "decisions": slice_run(say)},
+            "slice_check": {"stories": SLICE_STORIES, "decisions": slice_run(say, context)},
         }
     )
     meta_path.write_text(json.dumps(meta, indent=1) + "\n", encoding="utf-8")

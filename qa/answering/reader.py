@@ -294,20 +294,20 @@ def context(c: Any) -> tuple[str, str, str, str]:
     return c.sentence, before, after, title(c)
 
 
+def _loaded(model: Path, meta: Path) -> Reader | None:
+    return Reader(model, meta) if model.is_file() and meta.is_file() else None
+
+
 @lru_cache(maxsize=1)
 def reader() -> Reader | None:
     """The committed reader, or None where it is missing (the trees answer alone)."""
-    if not (ONNX_PATH.is_file() and META_PATH.is_file()):
-        return None
-    return Reader()
+    return _loaded(ONNX_PATH, META_PATH)
 
 
 @lru_cache(maxsize=1)
 def context_reader() -> Reader | None:
     """The follow-ups' reader, or None where it is missing."""
-    if not (CONTEXT_ONNX_PATH.is_file() and CONTEXT_META_PATH.is_file()):
-        return None
-    return Reader(CONTEXT_ONNX_PATH, CONTEXT_META_PATH)
+    return _loaded(CONTEXT_ONNX_PATH, CONTEXT_META_PATH)
 
 
 def reader_for(asked: str) -> Reader | None:
